@@ -1,0 +1,38 @@
+# prom developer tasks. Needs only Python 3.11+ and pip: everything else is installed into .venv.
+#
+#   make run    install, migrate the database, serve on http://localhost:8000 (gunicorn)
+#   make test   install with the dev extras, run the test suite
+#   make lint   ruff
+#   make clean  remove .venv and caches (the database in instance/ is kept)
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+
+.PHONY: run test lint clean
+
+run: $(VENV)/.installed
+	$(BIN)/prom db upgrade
+	$(BIN)/gunicorn --bind 0.0.0.0:8000 --workers 2 wsgi:app
+
+test: $(VENV)/.installed-dev
+	$(BIN)/pytest
+
+lint: $(VENV)/.installed-dev
+	$(BIN)/ruff check prom tests wsgi.py
+
+clean:
+	rm -rf $(VENV) build prom.egg-info .pytest_cache .ruff_cache .hypothesis
+	find prom tests -name __pycache__ -type d -prune -exec rm -rf {} +
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+# Stamp files: pip runs again only when pyproject.toml is newer than the last install.
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -e .
+	touch $@
+
+$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -e '.[dev]'
+	touch $@

@@ -1,0 +1,29 @@
+"""``GET /healthz``: can this process serve requests? For load balancers and orchestrators.
+
+It sits outside ``/api/v1`` because it is part of operating the service, not of the versioned API,
+and it needs no token.
+"""
+
+from flask_smorest import Blueprint
+
+from prom.errors import ProblemSchema, ServiceUnavailable
+from prom.extensions import db
+from prom.schemas.health import HealthSchema
+
+#: Seconds a client or balancer should wait before asking again when the database is down.
+RETRY_AFTER_SECONDS = 10
+
+blp = Blueprint("health", __name__, description="Service health")
+
+
+@blp.route("/healthz")
+@blp.response(200, HealthSchema)
+@blp.alt_response(503, schema=ProblemSchema, content_type="application/problem+json")
+def healthz() -> dict[str, str]:
+    """Check that the database answers"""
+    if not db.ping():
+        raise ServiceUnavailable(
+            "The database is not reachable.",
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+        )
+    return {"status": "ok", "database": "ok"}

@@ -1,0 +1,72 @@
+"""Instrument definitions for frontends: what to ask, how to render it, how it is scored.
+
+Localised by `?lang=` or `Accept-Language`; cacheable: every answer has an `ETag` (a repeat request
+with `If-None-Match` gets `304 Not Modified` and no body), `Cache-Control` and
+`Vary: Accept-Language`. A released version never changes, so `/{id}/{version}` may be cached for a
+day; the list and "latest" can change when a new version is released, so for five minutes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response, request
+from flask_smorest import Blueprint
+from marshmallow import RAISE
+
+from prom.errors import ProblemSchema
+from prom.schemas.instruments import InstrumentListSchema, InstrumentSchema, LanguageArgsSchema
+from prom.services import instruments as service
+
+blp = Blueprint(
+    "instruments",
+    __name__,
+    url_prefix="/instruments",
+    description="Instrument definitions, localised and cacheable",
+)
+
+LATEST_MAX_AGE = 300
+VERSION_MAX_AGE = 86400
+
+
+@blp.after_request
+def cache_headers(response: Response) -> Response:
+    if response.status_code in (200, 304):
+        pinned = request.view_args is not None and "version" in request.view_args
+        max_age = VERSION_MAX_AGE if pinned else LATEST_MAX_AGE
+        response.headers["Cache-Control"] = f"public, max-age={max_age}"
+        response.vary.add("Accept-Language")
+    return response
+
+
+@blp.route("")
+@blp.etag
+@blp.arguments(LanguageArgsSchema, location="query", as_kwargs=True, unknown=RAISE)
+@blp.response(200, InstrumentListSchema)
+def list_instruments(lang: str | None = None) -> dict[str, Any]:
+    """List the instruments, latest version of each"""
+    return {"items": service.list_instruments(lang)}
+
+
+@blp.route("/<instrument_id>")
+@blp.etag
+@blp.arguments(LanguageArgsSchema, location="query", as_kwargs=True, unknown=RAISE)
+@blp.response(200, InstrumentSchema)
+@blp.alt_response(404, schema=ProblemSchema, content_type="application/problem+json")
+def get_latest(instrument_id: str, lang: str | None = None) -> dict[str, Any]:
+    """Get the latest version of an instrument"""
+    return _with_language(service.get_instrument(instrument_id, None, lang))
+
+
+@blp.route("/<instrument_id>/<version>")
+@blp.etag
+@blp.arguments(LanguageArgsSchema, location="query", as_kwargs=True, unknown=RAISE)
+@blp.response(200, InstrumentSchema)
+@blp.alt_response(404, schema=ProblemSchema, content_type="application/problem+json")
+def get_version(instrument_id: str, version: str, lang: str | None = None) -> dict[str, Any]:
+    """Get one released version of an instrument"""
+    return _with_language(service.get_instrument(instrument_id, version, lang))
+
+
+def _with_language(definition: dict[str, Any]):
+    return definition, 200, {"Content-Language": definition["language"]}

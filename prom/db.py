@@ -1,0 +1,76 @@
+"""Declarative base and the column types every model shares.
+
+Models subclass :class:`Base` and annotate columns with ``Mapped[...]``; the annotation picks the
+column type through ``Base.type_annotation_map``, so the conventions below hold without each
+model repeating them:
+
+- ``Mapped[datetime]`` is a :class:`UTCDateTime`: timezone-aware in and out, stored as UTC.
+- ``Mapped[uuid.UUID]`` is SQLAlchemy's ``Uuid``: native ``uuid`` on PostgreSQL, ``CHAR(32)`` on
+  SQLite.
+- ``Mapped[dict[str, Any]]`` is :data:`JSONDocument`: ``JSONB`` on PostgreSQL, JSON text on SQLite.
+
+Constraint names follow :data:`NAMING_CONVENTION` so that migrations can refer to (and drop)
+constraints by a predictable name on every database, including SQLite's batch mode.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, DateTime, Dialect, MetaData, TypeDecorator, Uuid
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import DeclarativeBase
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+JSONDocument = JSON().with_variant(JSONB(), "postgresql")
+"""A JSON object or array; indexable ``JSONB`` on PostgreSQL."""
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A point in time: accepts only timezone-aware datetimes, stores UTC, returns aware UTC.
+
+    Naive datetimes are refused rather than guessed at: a device time without an offset is
+    ambiguous, and silently treating it as UTC would shift patients' answers by hours.
+    SQLite has no timezone support, so there the stored value is naive UTC and the zone is
+    re-attached when read; PostgreSQL stores ``timestamptz``.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if not isinstance(value, datetime):
+            raise TypeError(f"expected a datetime, got {type(value).__name__}")
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError(f"naive datetime {value.isoformat()} refused: give it a timezone")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    """Base class of every prom model."""
+
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {  # noqa: RUF012 -- SQLAlchemy reads this class attribute as declared
+        datetime: UTCDateTime(),
+        uuid.UUID: Uuid(),
+        dict[str, Any]: JSONDocument,
+    }

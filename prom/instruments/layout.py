@@ -1,0 +1,96 @@
+"""How answers become numbers: the column layout of a definition's answer matrix.
+
+Scoring, skip conditions and alerts all work on a float matrix of shape (responses × columns), NaN
+for "not answered". Each scorable single-valued item is one column; a multiple-choice item is one
+0/1 column per option. Dates and free text have no column: they are stored, never scored.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+
+from prom.instruments.spec import Code, Definition, Item
+
+
+@dataclass(frozen=True)
+class Column:
+    item: str
+    code: Code | None  # the option, for a multiple-choice indicator column
+
+
+class AnswerLayout:
+    """Column positions for one definition, and the encoder from answer dicts to rows."""
+
+    def __init__(self, definition: Definition) -> None:
+        self.definition = definition
+        columns: list[Column] = []
+        self.item_columns: dict[str, list[int]] = {}
+        self.option_column: dict[tuple[str, Code], int] = {}
+        self._encoders: list[tuple[str, int, Any]] = []
+        for item in definition.items:
+            response = item.response
+            if not response.scorable:
+                continue
+            start = len(columns)
+            if response.type == "multiple_choice":
+                for option in response.options:
+                    self.option_column[(item.id, option.code)] = len(columns)
+                    columns.append(Column(item.id, option.code))
+                positions = {option.code: start + k for k, option in enumerate(response.options)}
+                self._encoders.append((item.id, start, ("multiple", len(response.options),
+                                                        positions)))
+            else:
+                columns.append(Column(item.id, None))
+                if response.type == "single_choice":
+                    values = {option.code: option.value for option in response.options}
+                    self._encoders.append((item.id, start, ("choice", values)))
+                else:  # integer, boolean: the answer is its own number
+                    self._encoders.append((item.id, start, ("number",)))
+            self.item_columns[item.id] = list(range(start, len(columns)))
+        self.columns = tuple(columns)
+        self.width = len(columns)
+
+    def numeric(self, item: Item, code: Any) -> float:
+        """The number a single-valued answer code becomes (for condition operands)."""
+        if item.response.type == "single_choice":
+            option = item.response.option(code)
+            assert option is not None
+            return option.value
+        return float(code)
+
+    def encode(self, answers: Mapping[str, Any], out: np.ndarray | None = None) -> np.ndarray:
+        """One answer set → one row. Answers must already be valid (see validation.py)."""
+        row = np.full(self.width, np.nan) if out is None else out
+        for item_id, start, how in self._encoders:
+            value = answers.get(item_id)
+            if value is None:
+                continue
+            kind = how[0]
+            if kind == "number":
+                row[start] = value
+            elif kind == "choice":
+                row[start] = how[1][value]
+            else:
+                _, count, positions = how
+                row[start:start + count] = 0.0
+                for code in value:
+                    row[positions[code]] = 1.0
+        return row
+
+    def encode_many(self, answer_sets: Iterable[Mapping[str, Any]]) -> np.ndarray:
+        answer_sets = list(answer_sets)
+        matrix = np.full((len(answer_sets), self.width), np.nan)
+        for index, answers in enumerate(answer_sets):
+            self.encode(answers, out=matrix[index])
+        return matrix
+
+
+@lru_cache(maxsize=512)
+def layout_for(definition: Definition) -> AnswerLayout:
+    """The layout of a loaded definition, built once (definitions hash by identity)."""
+    return AnswerLayout(definition)

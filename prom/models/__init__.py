@@ -1,0 +1,12 @@
+"""SQLAlchemy models, one module per aggregate.
+
+An aggregate is a cluster of rows that is always loaded and changed together through its root
+(a response with its answers and scores; a study with its arms and timepoints). Each aggregate
+gets its own module here, named after the resource (``responses.py``, ``studies.py``), and is
+imported below so that importing ``prom.models`` registers every table on ``Base.metadata`` --
+which is what Alembic's autogenerate and the model/migration drift check compare against.
+"""
+
+from prom.models.audit import AuditEvent
+
+__all__ = ["AuditEvent"]

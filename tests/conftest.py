@@ -1,0 +1,69 @@
+"""Fixtures shared by every test.
+
+The database is SQLite in a temporary directory unless ``PROM_TEST_DATABASE_URL`` names another
+(CI runs the suite a second time on PostgreSQL). It is migrated to head once per session; each
+test gets a fresh app bound to it, so tests may add throwaway routes or override settings.
+
+- ``database_url``: the migrated database's URL.
+- ``app``, ``client``, ``runner``: a TESTING app, its test client and CLI runner.
+- ``db_session``: the app's ``db.session``, inside a transaction rolled back after the test;
+  requests made through ``client`` during the test share it, so they are rolled back too.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient, FlaskCliRunner
+from sqlalchemy.orm import Session
+
+from prom import migrations
+from prom.app import create_app
+from prom.extensions import create_database_engine, db
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """URL of the test database, migrated to head."""
+    url = os.environ.get("PROM_TEST_DATABASE_URL") or (
+        f"sqlite:///{tmp_path_factory.mktemp('database') / 'prom.db'}"
+    )
+    engine = create_database_engine(url)
+    try:
+        migrations.upgrade(engine, "head")
+    finally:
+        engine.dispose()
+    return url
+
+
+@pytest.fixture
+def app(database_url: str) -> Iterator[Flask]:
+    app = create_app({"TESTING": True, "DATABASE_URL": database_url})
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask) -> FlaskCliRunner:
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def db_session(app: Flask) -> Iterator[Session]:
+    with app.app_context(), db.engine.connect() as connection:
+        transaction = connection.begin()
+        # Sessions join the outer transaction through a SAVEPOINT, so code under test may
+        # commit (services do) and the rollback below still undoes everything.
+        db.sessionmaker.configure(bind=connection, join_transaction_mode="create_savepoint")
+        yield db.session
+        db.session.close()
+        transaction.rollback()
