@@ -60,11 +60,11 @@ class Config:
     """Where flask-limiter keeps counters. ``memory://`` is per process: with several workers
     or hosts use Redis so that a limit holds across all of them."""
 
-    INSTRUMENTS_DIR: Path | None = None
-    """Directory of instrument definitions; the repository's instruments/ when unset."""
-
     RATELIMIT_HEADERS_ENABLED: bool = True
     """Send Retry-After (and X-RateLimit-*) so a limited client knows when to try again."""
+
+    INSTRUMENTS_DIR: Path | None = None
+    """Directory of instrument definitions; the repository's instruments/ when unset."""
 
     INSTRUMENTS_PATH: Path | None = None
     """Overlay directory whose definitions supply licensed item text (see instruments/README.md)."""

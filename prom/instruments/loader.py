@@ -1,7 +1,6 @@
 """Load, check and index the instrument library.
 
-`load_library()` reads every `<id>-<version>.yaml` in the instruments directory, validates it
-against
+`load_library()` reads every `<id>-<version>.yaml` in the instruments directory, validates it against
 `definition.schema.json`, applies the cross-field checks that JSON Schema cannot express, merges
 licensed text from the overlay directory, and returns an immutable `Library`. It reports **every**
 problem it finds, each as `file: path: reason`, so one run of `prom instruments check` shows all of
@@ -135,10 +134,12 @@ def load_library(
     overlays = _load_overlays(overlay_dir, errors) if overlay_dir else {}
     tables = _TableCache(directory / "tables")
     definitions: dict[tuple[str, str], Definition] = {}
+    declared: set[tuple[Any, Any]] = set()
     for path in sorted(directory.glob("*.y*ml")):
         document = _read_yaml(path, errors)
         if document is None:
             continue
+        declared.add((document.get("id"), document.get("version")))
         definition = build_definition(path, document, tables, overlays, errors)
         if definition is None:
             continue
@@ -148,7 +149,7 @@ def load_library(
             continue
         definitions[definition.key] = definition
     for key, (overlay_path, _) in overlays.items():
-        if key not in definitions:
+        if key not in declared:
             errors.append(DefinitionError(overlay_path, "$.id", f"overlay for unknown instrument "
                                           f"{key[0]} version {key[1]}"))
     if errors:
@@ -247,7 +248,7 @@ def build_definition(
             scales.append(scale)
     _check_unique([s["id"] for s in document.get("scales", [])], "$.scales", "scale", problems)
 
-    scale_ids = {scale.id for scale in scales}
+    scale_ids = {raw["id"] for raw in document.get("scales", [])}
     alerts = []
     for index, raw in enumerate(document.get("alerts", [])):
         where = f"$.alerts[{index}]"
@@ -297,8 +298,7 @@ def _check_base_text(document: Mapping[str, Any], included: bool, problems: _Pro
     for index, item in enumerate(document["items"]):
         has_text = "text" in item
         if included and (not has_text or "en" not in item["text"]):
-            problems.add(f"$.items[{index}].text",
-                         "text_included is true: English text is required")
+            problems.add(f"$.items[{index}].text", "text_included is true: English text is required")
         if not included and has_text:
             problems.add(f"$.items[{index}].text", "text_included is false: the file must not "
                          "carry item text (a licensed site supplies it through an overlay)")
@@ -432,8 +432,7 @@ def _build_condition(raw: Mapping[str, Any], where: str, items: Mapping[str, Ite
                 problems.add(f"{at}.item", f"{reason}: {ref!r}")
                 ok = False
             elif not item.response.scorable:
-                problems.add(f"{at}.item",
-                             f"item {ref!r} ({item.response.type}) cannot be compared")
+                problems.add(f"{at}.item", f"item {ref!r} ({item.response.type}) cannot be compared")
                 ok = False
             elif not _operand_fits(item.response, operator, operand):
                 problems.add(f"{at}.{operator}",
@@ -501,8 +500,7 @@ def _build_scale(raw: Mapping[str, Any], where: str, items: Mapping[str, Item],
         if item_id not in raw["items"] or item is None:
             problems.add(f"{where}.reverse", f"{item_id!r} is not an item of this scale")
         elif item.response.type not in ("integer", "single_choice"):
-            problems.add(f"{where}.reverse",
-                         f"{item_id!r} ({item.response.type}) cannot be reversed")
+            problems.add(f"{where}.reverse", f"{item_id!r} ({item.response.type}) cannot be reversed")
 
     n_items = len(resolved)
     min_answered = raw.get("min_answered", n_items)
@@ -577,8 +575,7 @@ def _check_scale_range(scale: Scale, items: list[Item], tables: _TableCache, whe
     else:
         lows = [min(transformed_values(scale, item)) for item in items]
         highs = [max(transformed_values(scale, item)) for item in items]
-        mean = scale.method == "mean"
-        possible = (min(lows), max(highs)) if mean else (sum(lows), sum(highs))
+        possible = (min(lows), max(highs)) if scale.method == "mean" else (sum(lows), sum(highs))
         if scale.method == "lookup" and scale.table is not None:
             raw_low, raw_high = possible
             table = scale.table
@@ -680,7 +677,7 @@ _OVERLAY_SCHEMA = {
         "overlay": {"const": True},
         "id": {"type": "string"},
         "version": {"type": "string"},
-        "languages": {"type": "array", "items": {"type": "string"}},
+        "languages": {"type": "array", "items": {"$ref": "#/$defs/language"}},
         "title": {"$ref": "#/$defs/localised"},
         "description": {"$ref": "#/$defs/localised"},
         "instructions": {"$ref": "#/$defs/localised"},
@@ -695,7 +692,9 @@ _OVERLAY_SCHEMA = {
                            "anchors": {"$ref": "#/$defs/labels"}}}},
     },
     "$defs": {
-        "localised": {"type": "object", "additionalProperties": {"type": "string", "minLength": 1}},
+        "language": {"type": "string", "pattern": "^[a-z]{2,3}(-[A-Z]{2})?$"},
+        "localised": {"type": "object", "propertyNames": {"$ref": "#/$defs/language"},
+                      "additionalProperties": {"type": "string", "minLength": 1}},
         "labels": {"type": "object", "additionalProperties": {"$ref": "#/$defs/localised"}},
     },
 }
@@ -715,8 +714,12 @@ def _load_overlays(directory: Path, errors: list[DefinitionError]):
         for error in found:
             errors.append(DefinitionError(path, error.json_path, f"{error.message} (an overlay "
                                           "may only supply text)"))
-        if not found:
-            overlays[(document["id"], document["version"])] = (path, document)
+        key = (document.get("id"), document.get("version"))
+        if not found and key in overlays:
+            errors.append(DefinitionError(path, "$.id", f"a second overlay for {key[0]} version "
+                                          f"{key[1]} (the first is {overlays[key][0].name})"))
+        elif not found:
+            overlays[key] = (path, document)
     return overlays
 
 
@@ -734,7 +737,12 @@ def _merge_overlay(document: dict[str, Any], overlay: Mapping[str, Any],
             problems.add(f"$.items.{item_id}", "no such item in the definition")
             continue
         if "text" in text:
-            item["text"] = {**item.get("text", {}), **text["text"]}
+            for language in text["text"]:
+                if language not in merged["languages"]:
+                    problems.add(f"$.items.{item_id}.text.{language}",
+                                 f"language {language!r} is not listed in languages")
+            item["text"] = {**item.get("text", {}),
+                            **{k: v for k, v in text["text"].items() if k in merged["languages"]}}
         if "options" in text or "anchors" in text:
             if isinstance(item["response"], str):
                 problems.add(f"$.items.{item_id}", "this item uses a response set: overlay the "
@@ -754,7 +762,8 @@ def _merge_labels(response: dict[str, Any], labels: Mapping[str, Any], where: st
                   problems: _Problems) -> None:
     for part, key in (("options", "code"), ("anchors", "value")):
         entries = {str(entry[key]): entry for entry in response.get(part, [])}
-        for code, label in labels.get(part, {}).items():
+        for key_, label in labels.get(part, {}).items():
+            code = str(key_)
             if code not in entries:
                 problems.add(f"{where}.{part}.{code}", f"no {key} {code} in the definition")
                 continue
