@@ -58,7 +58,7 @@ def synthetic_matrix(definition: Definition, rows: int, rng: np.random.Generator
     ]
     if conditional:  # hide what the skip conditions hide, in item order (they chain forwards)
         for item in conditional:
-            shown, _ = ConditionSet([item.show_if], layout).evaluate(matrix)
+            shown = ConditionSet([item.show_if], layout).holds(matrix)
             columns = layout.item_columns[item.id]
             matrix[~shown[:, 0], columns[0] : columns[-1] + 1] = np.nan
     return matrix

@@ -1,8 +1,8 @@
 """Vectorised evaluation of skip conditions and alert rules.
 
 A `ConditionSet` compiles many conditions once and evaluates all of them over an answer matrix in a
-fixed number of numpy operations, however many conditions there are. Results are three-valued:
-`is_true` and `is_false` are both False where the answer that decides is missing ("unknown").
+fixed number of numpy operations, however many conditions there are. Conditions are three-valued:
+`holds` (known true) and `fails` (known false) are both False where a deciding answer is missing.
 
 - a comparison with its item (or scale) missing is unknown;
 - `in` is true when any listed value matches, false when the value is known and none matches;
@@ -19,11 +19,17 @@ import numpy as np
 from prom.instruments.layout import AnswerLayout
 from prom.instruments.spec import Condition
 
-_OPERATORS = ("equals", "not_equals", "gte", "gt", "lte", "lt")
-_COMPARE = {
-    "equals": np.equal, "not_equals": np.not_equal, "gte": np.greater_equal,
-    "gt": np.greater, "lte": np.less_equal, "lt": np.less,
-}
+
+def _interval(operator: str, operand: float) -> tuple[float, float, bool]:
+    """Every operator as `low ≤ value ≤ high`, negated for not_equals: one test for any mix."""
+    if operator in ("equals", "not_equals"):
+        return operand, operand, operator == "not_equals"
+    return {
+        "gte": (operand, np.inf),
+        "gt": (np.nextafter(operand, np.inf), np.inf),
+        "lte": (-np.inf, operand),
+        "lt": (-np.inf, np.nextafter(operand, -np.inf)),
+    }[operator] + (False,)
 
 
 class ConditionSet:
@@ -33,8 +39,7 @@ class ConditionSet:
                  scale_ids: Sequence[str] = ()) -> None:
         scale_position = {scale_id: index for index, scale_id in enumerate(scale_ids)}
         atom_columns: list[int] = []  # index into [X | V]
-        atom_operator: list[int] = []
-        atom_operand: list[float] = []
+        atom_intervals: list[tuple[float, float, bool]] = []
         comparison_starts: list[int] = []
         condition_starts: list[int] = []
         condition_is_all: list[bool] = []
@@ -42,8 +47,7 @@ class ConditionSet:
 
         def atom(column: int, operator: str, operand: float) -> None:
             atom_columns.append(column)
-            atom_operator.append(_OPERATORS.index(operator))
-            atom_operand.append(operand)
+            atom_intervals.append(_interval(operator, operand))
 
         for condition in conditions:
             condition_starts.append(comparisons)
@@ -72,11 +76,10 @@ class ConditionSet:
 
         self.size = len(conditions)
         self._columns = np.asarray(atom_columns, dtype=np.intp)
-        self._operand = np.asarray(atom_operand, dtype=float)
-        operators = np.asarray(atom_operator, dtype=np.intp)
-        self._by_operator = [(name, np.flatnonzero(operators == code))
-                             for code, name in enumerate(_OPERATORS) if (operators == code).any()]
-        self._single_operator = len(self._by_operator) == 1
+        self._low = np.asarray([low for low, _, _ in atom_intervals], dtype=float)
+        self._high = np.asarray([high for _, high, _ in atom_intervals], dtype=float)
+        self._negate = np.asarray([negate for _, _, negate in atom_intervals], dtype=bool)
+        self._masks_unknown = bool(self._negate.any())
         # OR over atoms within a comparison and any/all over comparisons are counts, done as
         # matrix products (far faster than reduceat over strided boolean columns); skipped when
         # every comparison is one atom, or every condition one comparison.
@@ -85,32 +88,49 @@ class ConditionSet:
         self._is_all = np.asarray(condition_is_all, dtype=bool)
         self.uses_scales = bool((self._columns >= layout.width).any()) if self.size else False
 
-    def evaluate(self, answers: np.ndarray,
-                 scales: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """(is_true, is_false), each of shape (rows, conditions)."""
-        rows = answers.shape[0]
-        if self.size == 0:
-            empty = np.zeros((rows, 0), dtype=bool)
-            return empty, empty
-        source = np.hstack([answers, scales]) if self.uses_scales else answers
-        values = source[:, self._columns]
-        known = ~np.isnan(values)
-        if self._single_operator:
-            name = self._by_operator[0][0]
-            result = _COMPARE[name](values, self._operand)
-        else:
-            result = np.empty(values.shape, dtype=bool)
-            for name, positions in self._by_operator:
-                result[:, positions] = _COMPARE[name](values[:, positions],
-                                                      self._operand[positions])
-        true = known & result
-        false = known & ~result
+    def holds(self, answers: np.ndarray, scales: np.ndarray | None = None) -> np.ndarray:
+        """(rows, conditions): True where the condition is known to be true.
+
+        A comparison with NaN is already false, except `not_equals`, which must be masked."""
+        values, true = self._compare(answers, scales)
+        if self._masks_unknown:
+            true &= ~np.isnan(values)
         if self._atoms_per_comparison is not None:
-            true, false = _any_all(true, false, *self._atoms_per_comparison, all_mode=None)
+            membership, _ = self._atoms_per_comparison
+            true = (true @ membership) > 0
         if self._comparisons_per_condition is not None:
-            true, false = _any_all(true, false, *self._comparisons_per_condition,
-                                   all_mode=self._is_all)
-        return true, false
+            membership, sizes = self._comparisons_per_condition
+            counted = true @ membership
+            true = counted > 0
+            if self._is_all.any():
+                true = np.where(self._is_all, counted == sizes, true)
+        return true
+
+    def fails(self, answers: np.ndarray, scales: np.ndarray | None = None) -> np.ndarray:
+        """(rows, conditions): True where the condition is known to be false (an item whose
+        `show_if` fails is hidden for certain; one whose controlling item is missing is not)."""
+        values, result = self._compare(answers, scales)
+        false = ~(np.isnan(values) | result)
+        if self._atoms_per_comparison is not None:  # a comparison fails when every atom does
+            membership, sizes = self._atoms_per_comparison
+            false = (false @ membership) == sizes
+        if self._comparisons_per_condition is not None:
+            membership, sizes = self._comparisons_per_condition
+            counted = false @ membership
+            false = counted == sizes  # `any` fails when every part fails
+            if self._is_all.any():  # `all` fails when one part fails
+                false = np.where(self._is_all, counted > 0, false)
+        return false
+
+    def _compare(self, answers: np.ndarray,
+                 scales: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+        """The compared values and each atom's comparison result, (rows, atoms) each."""
+        source = np.concatenate([answers, scales], axis=1) if self.uses_scales else answers
+        values = source[:, self._columns]
+        result = (values >= self._low) & (values <= self._high)  # NaN: False
+        if self._masks_unknown:
+            result ^= self._negate
+        return values, result
 
 
 def _membership(starts: list[int], total: int) -> tuple[np.ndarray, np.ndarray] | None:
@@ -122,15 +142,3 @@ def _membership(starts: list[int], total: int) -> tuple[np.ndarray, np.ndarray] 
     for group, (first, last) in enumerate(itertools.pairwise(bounds)):
         matrix[first:last, group] = 1.0
     return matrix, np.diff(bounds).astype(np.float32)
-
-
-def _any_all(true: np.ndarray, false: np.ndarray, membership: np.ndarray, sizes: np.ndarray,
-             all_mode: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
-    """Three-valued any (or all, where all_mode) over groups of columns."""
-    n_true = true.astype(np.float32) @ membership
-    n_false = false.astype(np.float32) @ membership
-    any_true, any_false = n_true > 0, n_false == sizes
-    if all_mode is None or not all_mode.any():
-        return any_true, any_false
-    all_true, all_false = n_true == sizes, n_false > 0
-    return np.where(all_mode, all_true, any_true), np.where(all_mode, all_false, any_false)

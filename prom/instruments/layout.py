@@ -63,9 +63,14 @@ class AnswerLayout:
             return option.value
         return float(code)
 
-    def encode(self, answers: Mapping[str, Any], out: np.ndarray | None = None) -> np.ndarray:
-        """One answer set → one row. Answers must already be valid (see validation.py)."""
-        row = np.full(self.width, np.nan) if out is None else out
+    def encode(self, answers: Mapping[str, Any]) -> np.ndarray:
+        """One answer set → one row. Answers must already be valid (see validation.py).
+
+        Filled as a Python list and converted once: cheaper than item-by-item numpy writes."""
+        return np.array(self._encode_list(answers), dtype=float)
+
+    def _encode_list(self, answers: Mapping[str, Any]) -> list[float]:
+        row = [np.nan] * self.width
         for item_id, start, how in self._encoders:
             value = answers.get(item_id)
             if value is None:
@@ -77,17 +82,14 @@ class AnswerLayout:
                 row[start] = how[1][value]
             else:
                 _, count, positions = how
-                row[start:start + count] = 0.0
+                row[start:start + count] = [0.0] * count
                 for code in value:
                     row[positions[code]] = 1.0
         return row
 
     def encode_many(self, answer_sets: Iterable[Mapping[str, Any]]) -> np.ndarray:
-        answer_sets = list(answer_sets)
-        matrix = np.full((len(answer_sets), self.width), np.nan)
-        for index, answers in enumerate(answer_sets):
-            self.encode(answers, out=matrix[index])
-        return matrix
+        rows = [self._encode_list(answers) for answers in answer_sets]
+        return np.array(rows, dtype=float).reshape(len(rows), self.width)
 
 
 @lru_cache(maxsize=512)

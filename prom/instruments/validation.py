@@ -50,8 +50,7 @@ def validate_answers(definition: Definition, answers: Any,
     shown = np.ones(len(definition.items), dtype=bool)
     if conditions.size:
         row = layout_for(definition).encode(valid)[np.newaxis, :]
-        is_true, _ = conditions.evaluate(row)
-        shown[conditional] = is_true[0]
+        shown[conditional] = conditions.holds(row)[0]
     for index, item in enumerate(definition.items):
         answered = answers.get(item.id) is not None
         if not shown[index] and answered and item.id not in errors:

@@ -10,10 +10,11 @@ Pure domain code: numpy only — no Flask, no SQLAlchemy, no pandas in the reque
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -34,9 +35,11 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True, slots=True)
-class Score:
-    """One scale's score for one answer set, with its provenance."""
+class Score(NamedTuple):
+    """One scale's score for one answer set, with its provenance.
+
+    A NamedTuple rather than a frozen dataclass: equally immutable, and built several times faster,
+    which counts when a submission's whole scoring budget is tens of microseconds."""
 
     scale: str
     value: float | None
@@ -47,7 +50,7 @@ class Score:
     scoring_version: str
 
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return self._asdict()
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,24 +68,17 @@ def compiled(definition: Definition) -> CompiledScorer:
 def score_response(definition: Definition, answers: Mapping[str, Any]) -> ScoredResponse:
     """Score one answer set that `validate_answers` has accepted."""
     scorer = compiled(definition)
-    row = scorer.layout.encode(answers)[np.newaxis, :]
-    arrays = scorer.score_matrix(row)
-    values, status = arrays.values[0].tolist(), arrays.status[0].tolist()
-    answered, bands = arrays.n_answered[0].tolist(), arrays.band[0].tolist()
-    scores = {}
-    for k, scale in enumerate(definition.scales):
-        value = values[k]
-        scores[scale.id] = Score(
-            scale=scale.id,
-            value=None if value != value else value,  # NaN → None
-            status=STATUS_NAMES[status[k]],
-            n_answered=answered[k],
-            band=scale.bands[bands[k]].code if bands[k] >= 0 else None,
-            instrument_version=definition.version,
-            scoring_version=scorer.scoring_version,
-        )
-    raised = arrays.alerts[0]
-    alerts = tuple(alert for alert, on in zip(definition.alerts, raised, strict=True) if on)
+    arrays = scorer.score_matrix(scorer.layout.encode(answers)[np.newaxis, :])
+    version, scoring_version = definition.version, scorer.scoring_version
+    scores = {
+        scale_id: Score(scale_id, None if value != value else value,  # NaN → None
+                        STATUS_NAMES[status], answered, codes[band], version, scoring_version)
+        for scale_id, codes, value, status, answered, band in zip(
+            scorer.scale_ids, scorer.band_codes, arrays.values[0].tolist(),
+            arrays.status[0].tolist(), arrays.n_answered[0].tolist(), arrays.band[0].tolist(),
+            strict=True)
+    }
+    alerts = tuple(itertools.compress(definition.alerts, arrays.alerts[0].tolist()))
     return ScoredResponse(scores=scores, alerts=alerts)
 
 

@@ -1,17 +1,21 @@
 """Definitions compiled into vectorised scorers over answer matrices.
 
-`CompiledScorer(definition)` turns every scale of a definition into a handful of array operations
-that score all scales of all rows at once. The steps, each one numpy call or a few:
+`CompiledScorer(definition)` turns every scale of a definition into a fixed, short sequence of
+array operations that score all scales of all rows at once:
 
 1. fill items hidden by their skip condition with their `hidden_value` (only where the controlling
-   item is answered; an unknown stays missing);
+   item is answered: an unknown stays missing);
 2. gather one *entry* per (scale, item) — a multiple-choice item gives one entry per counted code —
-   and map each through its transform table: recode, reverse, or the 0/1 "is a counted code";
-3. per-scale sums, answered counts and, for percent_of_max, the bounds of the answered items, as
-   matrix products with (entries × scales) weight matrices;
-4. finish per method (mean, prorate, percent, table lookup, named scorer), then status and bands.
+   and look up what its answer contributes (recoded, reversed, or 0/1 for "is a counted code"),
+   together with a 0/1 "answered" flag, in one flat table;
+3. one matrix product turns those pairs into, per scale, a numerator, a denominator and the number
+   of items answered — that covers sum, mean, prorated_sum, percent_of_max and count;
+4. `lookup` and `named` scales read a table at a key that step 3 computed as a weighted sum;
+   then status, bands and alerts.
 
-So one answer set and a million go through the same code; only the row count differs.
+The same code scores one answer set (per submission) and a million (exports, benchmarks); only the
+row count differs. It is written for *few numpy calls* rather than elegance, because on small inputs
+each call costs about a microsecond whatever it does.
 """
 
 from __future__ import annotations
@@ -19,22 +23,23 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
 from prom.instruments.conditions import ConditionSet
-from prom.instruments.layout import layout_for
+from prom.instruments.layout import AnswerLayout, layout_for
 from prom.instruments.loader import answer_is_valid
-from prom.instruments.spec import Definition, Scale
+from prom.instruments.spec import Definition, Item, Scale
 from prom.scoring.named import prepare_named_scorer
 
 ENGINE_VERSION = "1"
 SCORED, PRORATED, INSUFFICIENT = 0, 1, 2
 STATUS_NAMES = ("scored", "prorated", "insufficient")
+_DIVIDING = ("mean", "prorated_sum", "percent_of_max")
 
 
-@dataclass(frozen=True)
-class ScoreArrays:
+class ScoreArrays(NamedTuple):
     """Scores of n rows × s scales, in the definition's scale order."""
 
     values: np.ndarray  # float64 (n, s); NaN where insufficient
@@ -44,15 +49,36 @@ class ScoreArrays:
     alerts: np.ndarray  # bool (n, a): alert raised, in the definition's alert order
 
 
+@dataclass(frozen=True)
+class _Entry:
+    """One item's contribution to one scale."""
+
+    scale: int
+    column: int  # answer-matrix column
+    low: int  # smallest raw value; raw value v is at position v - low of `contributions`
+    contributions: list[float]  # NaN where the raw value is impossible
+    counts_as_answered: bool  # False for the 2nd… codes of one multiple-choice item
+
+    @property
+    def possible(self) -> list[float]:
+        return [c for c in self.contributions if c == c]
+
+
 class CompiledScorer:
     def __init__(self, definition: Definition) -> None:
         self.definition = definition
-        self.layout = layout = layout_for(definition)
+        self.layout = layout_for(definition)
         self.scales = definition.scales
+        self.scale_ids = tuple(scale.id for scale in self.scales)
+        # band index → code, with None last so that index -1 (no band) reads None
+        self.band_codes = tuple((*(b.code for b in scale.bands), None) for scale in self.scales)
         self._compile_hidden_fill()
-        self._compile_entries()
-        self._compile_finishers()
-        self._alerts = ConditionSet([a.when for a in definition.alerts], layout,
+        entries = self._entries()
+        self._compile_gather(entries)
+        self._compile_tables(entries)
+        self._compile_totals(entries)
+        self._compile_bands()
+        self._alerts = ConditionSet([a.when for a in definition.alerts], self.layout,
                                     [s.id for s in self.scales])
         self.scoring_version = self._digest()
 
@@ -86,173 +112,158 @@ class CompiledScorer:
             return answers
         answers = answers.copy()
         for conditions, columns, owner, values in self._fill_levels:
-            _, hidden = conditions.evaluate(answers)
-            current = answers[:, columns]
-            answers[:, columns] = np.where(hidden[:, owner] & np.isnan(current), values, current)
+            # Valid answers leave hidden items unanswered, so a hidden cell is NaN: replace it.
+            hidden = conditions.fails(answers)[:, owner]
+            answers[:, columns] = np.where(hidden, values, answers[:, columns])
         return answers
 
     # ------------------------------------------------------------------------ compile: entries
 
-    def _compile_entries(self) -> None:
-        layout = self.layout
-        columns: list[int] = []
-        tables: list[tuple[int, list[float]]] = []  # (offset, transformed value per offset)
-        sum_weight: list[tuple[int, int]] = []  # (entry, scale)
-        answered_weight: list[tuple[int, int]] = []
-        entry_low: list[float] = []
-        entry_span: list[float] = []
-        self._entry_slices: list[slice] = []
-        for s, scale in enumerate(self.scales):
-            first = len(columns)
+    def _entries(self) -> list[_Entry]:
+        entries: list[_Entry] = []
+        for k, scale in enumerate(self.scales):
             for item_id in scale.items:
                 item = self.definition.item(item_id)
                 if item.response.type == "multiple_choice":
                     counted = [c for c in scale.codes if item.response.option(c) is not None]
-                    anchor = len(columns)
-                    for code in counted or [item.response.options[0].code]:
-                        columns.append(layout.option_column[(item.id, code)])
-                        tables.append((0, [0.0, 1.0 if counted else 0.0]))
-                        sum_weight.append((len(columns) - 1, s))
-                        entry_low.append(0.0)
-                        entry_span.append(1.0)
-                    answered_weight.append((anchor, s))
+                    for n, code in enumerate(counted or [item.response.options[0].code]):
+                        entries.append(_Entry(
+                            scale=k, column=self.layout.option_column[(item.id, code)], low=0,
+                            contributions=[0.0, 1.0 if counted else 0.0],
+                            counts_as_answered=n == 0))
                     continue
                 raw = [int(v) for v in item.response.numeric_values()]
-                low = min(raw)
-                by_offset = [np.nan] * (max(raw) - low + 1)
-                transformed = _transform(scale, item_id, raw, layout, item)
-                for value, result in zip(raw, transformed, strict=True):
-                    by_offset[value - low] = result
-                columns.append(layout.item_columns[item.id][0])
-                tables.append((low, by_offset))
-                sum_weight.append((len(columns) - 1, s))
-                answered_weight.append((len(columns) - 1, s))
-                entry_low.append(min(transformed))
-                entry_span.append(max(transformed) - min(transformed))
-            self._entry_slices.append(slice(first, len(columns)))
+                contributions = [np.nan] * (max(raw) - min(raw) + 1)
+                for value, result in zip(raw, _transform(scale, item, raw, self.layout),
+                                         strict=True):
+                    contributions[value - min(raw)] = result
+                entries.append(_Entry(scale=k, column=self.layout.item_columns[item.id][0],
+                                      low=min(raw), contributions=contributions,
+                                      counts_as_answered=True))
+        return entries
 
-        self._entry_columns = np.asarray(columns, dtype=np.intp)
-        self._entry_offset = np.asarray([o for o, _ in tables], dtype=float)
-        # One flat table of transformed values: entry e's values start at _entry_base[e]; the slot
-        # before each block is "missing" (0.0), reached as offset -1 because fmax(NaN, -1) = -1.
-        flat: list[float] = []
-        bases = []
-        for _, values in tables:
-            flat.append(0.0)
-            bases.append(len(flat))
-            flat.extend(values)
-        self._flat_values = np.asarray(flat, dtype=float)
-        self._entry_base = np.asarray(bases, dtype=np.intp)
-        self._entry_low = np.asarray(entry_low, dtype=float)
-        self._entry_span = np.asarray(entry_span, dtype=float)
-        self._sum_pairs, self._answered_pairs = sum_weight, answered_weight
+    def _compile_gather(self, entries: list[_Entry]) -> None:
+        """A flat table of (contribution, answered) pairs. Entry e's pairs start at base[e]; the
+        pair before them, (0, 0), stands for "missing": answer + shift gives the pair's row, and
+        NaN + shift is NaN, which fmax(·, base − 1) turns into that row."""
+        pairs: list[tuple[float, float]] = []
+        shifts, missing = [], []
+        for entry in entries:
+            pairs.append((0.0, 0.0))
+            missing.append(len(pairs) - 1)
+            shifts.append(len(pairs) - entry.low)
+            # an impossible value poisons the row with NaN rather than scoring silently
+            pairs.extend((c, 1.0 if c == c else np.nan) for c in entry.contributions)
+        self._entry_columns = np.asarray([e.column for e in entries], dtype=np.intp)
+        self._entry_shift = np.asarray(shifts, dtype=float)
+        self._entry_missing = np.asarray(missing, dtype=float)
+        self._pairs = np.asarray(pairs, dtype=float).reshape(-1, 2)
 
-    # ---------------------------------------------------------------------- compile: finishing
+    def _compile_totals(self, entries: list[_Entry]) -> None:
+        """One (2·entries × 3·scales) matrix turns the gathered pairs into, per scale, numerator,
+        denominator and number answered:
 
-    def _compile_finishers(self) -> None:
-        """One (2·entries × 3·scales) matrix turns [values | answered] into, per scale,
-        numerator, denominator and number answered:
-
-        - sum, count, lookup, named: value = Σ values / 1
-        - mean: Σ values / n answered;  prorated_sum: n_items · Σ values / n answered
-        - percent_of_max: 100 · (Σ values − Σ low) / Σ span
+        - sum, count, lookup, named: Σ contributions / 1
+        - mean: Σ / n answered;  prorated_sum: n_items · Σ / n answered
+        - percent_of_max: 100 · (Σ − Σ lowest possible) / Σ (highest − lowest), over answered items
         """
         scales = self.scales
-        q, s = len(self._entry_columns), len(scales)
+        s = len(scales)
         self._n_items = np.asarray([len(x.items) for x in scales], dtype=float)
         self._min_answered = np.asarray([x.min_answered for x in scales], dtype=float)
-        value_weights = np.zeros((q, 3 * s))
-        answered_weights = np.zeros((q, 3 * s))  # per-entry constants (low, span) live here
-        floor = np.ones(s)  # the denominator of methods that do not divide; tiny for those that do
-        for e, k in self._sum_pairs:
-            method = scales[k].method
-            factor = {"prorated_sum": self._n_items[k], "percent_of_max": 100.0}.get(method, 1.0)
-            value_weights[e, k] = factor
+        weights = np.zeros((len(entries), 2, 3 * s))  # [entry, contribution | answered, output]
+        position_in_scale = [0] * s
+        for e, entry in enumerate(entries):
+            k, method = entry.scale, scales[entry.scale].method
+            if k in self._item_weights:  # a keyed table: the key is a weighted sum
+                weights[e, 0, k] = self._item_weights[k][position_in_scale[k]]
+            else:
+                weights[e, 0, k] = {"prorated_sum": self._n_items[k],
+                                    "percent_of_max": 100.0}.get(method, 1.0)
+            position_in_scale[k] += 1
             if method == "percent_of_max":
-                answered_weights[e, k] = -100.0 * self._entry_low[e]
-                answered_weights[e, s + k] = self._entry_span[e]
+                weights[e, 1, k] = -100.0 * min(entry.possible)
+                weights[e, 1, s + k] = max(entry.possible) - min(entry.possible)
             elif method in ("mean", "prorated_sum"):
-                answered_weights[e, s + k] = 1.0
-        for e, k in self._answered_pairs:
-            answered_weights[e, 2 * s + k] = 1.0
-        for k, scale in enumerate(scales):
-            if scale.method in ("mean", "prorated_sum", "percent_of_max"):
-                floor[k] = np.finfo(float).tiny  # n answered = 0 gives 0 / tiny = 0, no warning
-        self._weights = np.vstack([value_weights, answered_weights])
-        self._floor = floor
+                weights[e, 1, s + k] = 1.0
+            if entry.counts_as_answered:
+                weights[e, 1, 2 * s + k] = 1.0
+        self._weights = weights.reshape(2 * len(entries), 3 * s)
+        # Methods that do not divide get denominator 1. Those that do get a tiny floor: with no
+        # item answered the numerator is 0 too, so 0 / tiny = 0 — no warning; status masks it.
+        self._floor = np.asarray([np.finfo(float).tiny if x.method in _DIVIDING else 1.0
+                                  for x in scales])
 
-        def columns(*methods: str) -> np.ndarray:
-            return np.asarray([k for k, x in enumerate(scales) if x.method in methods],
-                              dtype=np.intp)
-
-        self._lookup_columns = columns("lookup")
-        flat, offsets, minimum, last = [], [], [], []
-        for k in self._lookup_columns:
-            table = scales[k].table
-            assert table is not None
-            offsets.append(len(flat))
-            minimum.append(table.raw_min)
-            last.append(len(table.scores) - 1)
-            flat.extend(table.scores)
-        self._lookup_flat = np.asarray(flat, dtype=float)
-        self._lookup_offset = np.asarray(offsets, dtype=np.intp)
-        self._lookup_min = np.asarray(minimum, dtype=float)
-        self._lookup_last = np.asarray(last, dtype=float)
-        self._named = []
-        for k, scale in enumerate(scales):
-            if scale.method == "named":
+    def _compile_tables(self, entries: list[_Entry]) -> None:
+        """`lookup` and `named` scales are keyed tables: key = Σ weight · value + offset. All their
+        tables are concatenated, so every such scale is one gather. Each table is padded with NaN
+        to cover every key that missing items (contributing 0) can produce, so no key ever needs
+        clamping; those rows are insufficient and masked anyway."""
+        flat: list[float] = []
+        self._item_weights: dict[int, tuple[float, ...]] = {}
+        columns, offsets, signatures = [], [], []
+        for k, scale in enumerate(self.scales):
+            if scale.method == "lookup":
+                assert scale.table is not None
+                table, key_offset = list(scale.table.scores), -scale.table.raw_min
+                weights = (1.0,) * len(scale.items)
+            elif scale.method == "named":
                 items = [self.definition.item(i) for i in scale.items]
                 prepared = prepare_named_scorer(scale, items,
                                                 self.definition.source.parent / "tables")
-                self._named.append((k, self._entry_slices[k], prepared))
-        # Bands: the band index is the number of band minimums ≤ value, minus one.
-        owners, minimums = [], []
-        for k, scale in enumerate(scales):
-            for band in scale.bands[1:]:
-                owners.append(k)
-                minimums.append(band.min)
+                table, key_offset = prepared.table.tolist(), prepared.key_offset
+                weights = prepared.item_weights
+                signatures.append(prepared.signature)
+            else:
+                continue
+            own = [entry for entry in entries if entry.scale == k]
+            reachable = [[w * c for c in (*entry.possible, 0.0)]
+                         for w, entry in zip(weights, own, strict=True)]
+            lowest = key_offset + round(sum(min(r) for r in reachable))
+            highest = key_offset + round(sum(max(r) for r in reachable))
+            below, above = max(0, -lowest), max(0, highest - (len(table) - 1))
+            self._item_weights[k] = weights
+            columns.append(k)
+            offsets.append(len(flat) + below + key_offset)
+            flat.extend([np.nan] * below + table + [np.nan] * above)
+        self._table_columns = np.asarray(columns, dtype=np.intp)
+        self._table_flat = np.asarray(flat, dtype=float)
+        self._table_offset = np.asarray(offsets, dtype=float)
+        self._table_signatures = signatures
+
+    def _compile_bands(self) -> None:
+        """The band index is the number of band minimums ≤ value, minus one: -1 for NaN and for
+        scales without bands, in one comparison and one matrix product."""
+        owners = [k for k, scale in enumerate(self.scales) for _ in scale.bands]
         self._band_owner = np.asarray(owners, dtype=np.intp)
-        self._band_min = np.asarray(minimums, dtype=float)
-        self._band_count = np.zeros((len(owners), s))
+        self._band_min = np.asarray([b.min for s in self.scales for b in s.bands], dtype=float)
+        self._band_count = np.zeros((len(owners), len(self.scales)))
         self._band_count[np.arange(len(owners)), owners] = 1.0
-        self._band_base = np.asarray([0 if x.bands else -1 for x in scales], dtype=float)
 
     # ------------------------------------------------------------------------------- scoring
 
     def score_matrix(self, answers: np.ndarray) -> ScoreArrays:
-        """Score an (n × columns) answer matrix of valid answers (NaN = not answered).
-
-        Written for few numpy calls rather than elegance: each call costs microseconds, and this
-        runs once per submission as well as once per million-row export.
-        """
+        """Score an (n × columns) answer matrix of valid answers (NaN = not answered)."""
         answers = self.fill_hidden(np.asarray(answers, dtype=float))
-        offsets = np.fmax(answers[:, self._entry_columns] - self._entry_offset, -1.0)
-        offsets = offsets.astype(np.intp)
-        entries = self._flat_values[self._entry_base + offsets]  # (n, entries), 0 where missing
-        answered = offsets >= 0
-        totals = np.concatenate([entries, answered], axis=1) @ self._weights
+        rows = np.fmax(answers[:, self._entry_columns] + self._entry_shift, self._entry_missing)
+        pairs = self._pairs.take(rows.astype(np.intp), axis=0)  # (n, entries, 2)
+        totals = pairs.reshape(len(answers), -1) @ self._weights
         s = len(self.scales)
         n_answered = totals[:, 2 * s:]
         values = totals[:, :s] / np.fmax(totals[:, s:2 * s], self._floor)
-        if self._lookup_columns.size:
-            k = self._lookup_columns
-            position = np.clip(np.rint(values[:, k]) - self._lookup_min, 0, self._lookup_last)
-            values[:, k] = self._lookup_flat[self._lookup_offset + position.astype(np.intp)]
-        for k, entry_slice, prepared in self._named:
-            values[:, k] = prepared(np.where(answered[:, entry_slice], entries[:, entry_slice],
-                                             np.nan))
-        status = np.add(n_answered < self._n_items, n_answered < self._min_answered,
-                        dtype=np.int8)  # 0 scored, 1 prorated, 2 insufficient
-        values = np.where(status == INSUFFICIENT, np.nan, values)
-        if self._band_owner.size:
-            above = values[:, self._band_owner] >= self._band_min
-            bands = (above @ self._band_count + self._band_base).astype(np.int16)
-            bands[np.isnan(values)] = -1
-        else:
-            bands = np.full(values.shape, -1, dtype=np.int16)
-        raised, _ = self._alerts.evaluate(answers, values)
-        return ScoreArrays(values=values, status=status,
-                           n_answered=n_answered.astype(np.int32), band=bands, alerts=raised)
+        if self._table_columns.size:
+            k = self._table_columns
+            # keys are sums of whole numbers, exact in float64: no rounding needed
+            key = (values[:, k] + self._table_offset).astype(np.intp)
+            values[:, k] = self._table_flat[key]
+        insufficient = n_answered < self._min_answered
+        # bool → int8 views are free; 0 scored, 1 prorated, 2 insufficient (which implies 1)
+        status = (n_answered < self._n_items).view(np.int8) + insufficient.view(np.int8)
+        values[insufficient] = np.nan
+        bands = ((values[:, self._band_owner] >= self._band_min) @ self._band_count - 1.0)
+        raised = self._alerts.holds(answers, values)
+        return ScoreArrays(values=values, status=status, n_answered=n_answered.astype(np.int32),
+                           band=bands.astype(np.int16), alerts=raised)
 
     def _digest(self) -> str:
         """A short digest of everything that decides a score: rules, tables, engine version."""
@@ -261,14 +272,14 @@ class CompiledScorer:
             "scales": self.definition.document.get("scales", []),
             "items": [[i.id, i.response.type, i.response.numeric_values(), i.hidden_value]
                       for i in self.definition.items],
-            "tables": [list(self._lookup_flat)],
-            "named": [prepared.signature for _, _, prepared in self._named],
+            "tables": hashlib.sha256(np.nan_to_num(self._table_flat).tobytes()).hexdigest(),
+            "named": self._table_signatures,
         }
         encoded = json.dumps(material, sort_keys=True, default=str).encode()
         return f"{ENGINE_VERSION}.{hashlib.sha256(encoded).hexdigest()[:12]}"
 
 
-def _transform(scale: Scale, item_id: str, raw: list[int], layout, item) -> list[float]:
+def _transform(scale: Scale, item: Item, raw: list[int], layout: AnswerLayout) -> list[float]:
     """What each raw value of an item contributes to this scale."""
     if scale.method == "count":
         counted = {layout.numeric(item, code) for code in scale.codes
@@ -276,9 +287,9 @@ def _transform(scale: Scale, item_id: str, raw: list[int], layout, item) -> list
         return [1.0 if float(v) in counted else 0.0 for v in raw]
     values = [float(v) for v in raw]
     for recode in scale.recode:
-        if item_id in recode.items:
+        if item.id in recode.items:
             values = [recode.mapping[v] for v in raw]
-    if item_id in scale.reverse:
+    if item.id in scale.reverse:
         low, high = min(values), max(values)
         values = [low + high - v for v in values]
     return values

@@ -1,9 +1,10 @@
 """Named scorers: scoring rules that the declarative vocabulary does not cover.
 
-A named scorer is prepared once per scale into a vectorised function from the scale's item block
-(rows × items, NaN = missing) to values; rows with any item missing give NaN (the engine marks them
-insufficient because named scales need every item). Each prepared scorer carries a `signature` of
-its data for the scoring-version digest, and the loader asks `named_scorer_range` for its range.
+A named scorer is prepared once per scale into a keyed table (`PreparedScorer`): the compiled
+engine computes the key with the same matrix product as every other scale and looks the score up.
+Named scales need every item answered, so a missing item makes the score insufficient. Each
+prepared scorer carries a `signature` of its data for the scoring-version digest, and the loader
+asks `named_scorer_range` for its range.
 
 To add one: write a `prepare_*` function, register it in `_SCORERS`, and document its parameters in
 instruments/README.md.
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import itertools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cache
@@ -25,13 +27,22 @@ from prom.instruments.spec import Item, Scale
 
 @dataclass(frozen=True)
 class PreparedScorer:
-    function: Callable[[np.ndarray], np.ndarray]
-    low: float
-    high: float
+    """A named scorer as a keyed table: key = Σ item_weights · item values + key_offset, and the
+    score is table[key]. Value sets, crosswalks and raw-to-T tables all have this shape, so the
+    compiled engine scores them with the same matrix product and one gather as `lookup` scales."""
+
+    item_weights: tuple[float, ...]
+    key_offset: int
+    table: np.ndarray
     signature: str
 
-    def __call__(self, block: np.ndarray) -> np.ndarray:
-        return self.function(block)
+    @property
+    def low(self) -> float:
+        return float(self.table.min())
+
+    @property
+    def high(self) -> float:
+        return float(self.table.max())
 
 
 # ------------------------------------------------------------------------------------- EQ-5D-5L
@@ -47,9 +58,13 @@ _EQ5D_VALUE_SETS: Mapping[str, tuple[str, str]] = {
 }
 
 
-def eq5d_state_index(levels: np.ndarray) -> np.ndarray:
-    """Rows of five levels 1..5 (MO, SC, UA, PD, AD) → 0..3124, the position of state '11111'…"""
-    return ((levels - 1) @ np.array([625.0, 125.0, 25.0, 5.0, 1.0])).astype(np.intp)
+EQ5D_WEIGHTS = (625.0, 125.0, 25.0, 5.0, 1.0)
+
+
+@cache
+def eq5d_states() -> list[str]:
+    """The 3,125 EQ-5D-5L profiles in order: '11111', '11112', …, '55555'."""
+    return ["".join(map(str, p)) for p in itertools.product(range(1, 6), repeat=5)]
 
 
 @cache
@@ -64,8 +79,7 @@ def eq5d_value_table(tables: Path, value_set: str) -> tuple[float, ...]:
         raise ValueError(f"EQ-5D-5L table {file} not found in {tables}")
     with path.open(encoding="utf-8", newline="") as handle:
         rows = list(csv.DictReader(handle))
-    states = [f"{a}{b}{c}{d}{e}" for a in range(1, 6) for b in range(1, 6) for c in range(1, 6)
-              for d in range(1, 6) for e in range(1, 6)]
+    states = eq5d_states()
     if "state" in rows[0]:  # a crosswalk: one value per state
         by_state = {row["state"]: float(row[column]) for row in rows}
         missing = [s for s in states if s not in by_state]
@@ -95,13 +109,9 @@ def prepare_eq5d5l_index(scale: Scale, items: list[Item], tables: Path) -> Prepa
         raise ValueError("eq5d5l_index needs the five dimensions MO, SC, UA, PD, AD, in that "
                          "order, each answered 1..5")
     table = np.asarray(eq5d_value_table(tables, params["value_set"]))
-
-    def score(block: np.ndarray) -> np.ndarray:
-        complete = ~np.isnan(block).any(axis=1)
-        levels = np.where(complete[:, None], block, 1.0)
-        return np.where(complete, table[eq5d_state_index(levels)], np.nan)
-
-    return PreparedScorer(score, float(table.min()), float(table.max()),
+    # state 11111 is position 0: Σ (level − 1) · 5^(4 − dimension)
+    return PreparedScorer(item_weights=EQ5D_WEIGHTS, key_offset=-int(sum(EQ5D_WEIGHTS)),
+                          table=table,
                           signature=f"eq5d5l_index:{params['value_set']}:"
                                     f"{hashlib.sha256(table.tobytes()).hexdigest()[:12]}")
 

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from prom.instruments.spec import Comparison, Condition, Definition, Item, Scale
-from prom.scoring.named import eq5d_value_table
+from prom.scoring.named import eq5d_states, eq5d_value_table
 
 
 def plain_scores(definition: Definition, answers: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
@@ -100,12 +100,11 @@ def _score_scale(definition: Definition, scale: Scale, numbers: Mapping[str, Any
     elif scale.method == "lookup":
         table = scale.table
         value = table.scores[round(total) - table.raw_min]  # type: ignore[union-attr]
-    else:  # named: the only one is eq5d5l_index
+    else:  # named: the only one is eq5d5l_index; look the state up by its profile digits
         table = eq5d_value_table(definition.source.parent / "tables",
                                  scale.scorer_params["value_set"])
-        levels = [int(numbers[i]) for i in scale.items]
-        position = sum((level - 1) * 5 ** (4 - k) for k, level in enumerate(levels))
-        value = table[position]
+        state = "".join(str(int(numbers[i])) for i in scale.items)
+        value = table[eq5d_states().index(state)]
     band = scale.band_for(value)
     return {
         "value": value,
