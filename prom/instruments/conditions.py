@@ -79,7 +79,8 @@ class ConditionSet:
         self._low = np.asarray([low for low, _, _ in atom_intervals], dtype=float)
         self._high = np.asarray([high for _, high, _ in atom_intervals], dtype=float)
         self._negate = np.asarray([negate for _, _, negate in atom_intervals], dtype=bool)
-        self._masks_unknown = bool(self._negate.any())
+        self._any_negated = bool(self._negate.any())
+        self._all_negated = bool(self._negate.size) and bool(self._negate.all())
         # OR over atoms within a comparison and any/all over comparisons are counts, done as
         # matrix products (far faster than reduceat over strided boolean columns); skipped when
         # every comparison is one atom, or every condition one comparison.
@@ -89,56 +90,68 @@ class ConditionSet:
         self.uses_scales = bool((self._columns >= layout.width).any()) if self.size else False
 
     def holds(self, answers: np.ndarray, scales: np.ndarray | None = None) -> np.ndarray:
-        """(rows, conditions): True where the condition is known to be true.
-
-        A comparison with NaN is already false, except `not_equals`, which must be masked."""
-        values, true = self._compare(answers, scales)
-        if self._masks_unknown:
-            true &= ~np.isnan(values)
-        if self._atoms_per_comparison is not None:
-            membership, _ = self._atoms_per_comparison
-            true = (true @ membership) > 0
-        if self._comparisons_per_condition is not None:
-            membership, sizes = self._comparisons_per_condition
-            counted = true @ membership
-            true = counted > 0
-            if self._is_all.any():
-                true = np.where(self._is_all, counted == sizes, true)
-        return true
+        """(rows, conditions): True where the condition is known to be true."""
+        atoms = self._atoms(answers, scales, holds=True)
+        return self._combine(atoms, holds=True)
 
     def fails(self, answers: np.ndarray, scales: np.ndarray | None = None) -> np.ndarray:
         """(rows, conditions): True where the condition is known to be false (an item whose
         `show_if` fails is hidden for certain; one whose controlling item is missing is not)."""
-        values, result = self._compare(answers, scales)
-        false = ~(np.isnan(values) | result)
-        if self._atoms_per_comparison is not None:  # a comparison fails when every atom does
-            membership, sizes = self._atoms_per_comparison
-            false = (false @ membership) == sizes
-        if self._comparisons_per_condition is not None:
-            membership, sizes = self._comparisons_per_condition
-            counted = false @ membership
-            false = counted == sizes  # `any` fails when every part fails
-            if self._is_all.any():  # `all` fails when one part fails
-                false = np.where(self._is_all, counted > 0, false)
-        return false
+        atoms = self._atoms(answers, scales, holds=False)
+        return self._combine(atoms, holds=False)
 
-    def _compare(self, answers: np.ndarray,
-                 scales: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
-        """The compared values and each atom's comparison result, (rows, atoms) each."""
+    def _atoms(self, answers: np.ndarray, scales: np.ndarray | None, holds: bool) -> np.ndarray:
+        """Per atom, known true (`holds`) or known false. Inside and outside the interval are
+        both False for NaN, so neither needs a mask for unknown values."""
         source = np.concatenate([answers, scales], axis=1) if self.uses_scales else answers
         values = source[:, self._columns]
-        result = (values >= self._low) & (values <= self._high)  # NaN: False
-        if self._masks_unknown:
-            result ^= self._negate
-        return values, result
+        inside_wanted = holds != self._all_negated  # which test answers the question
+        if self._any_negated and not self._all_negated:
+            inside = (values >= self._low) & (values <= self._high)
+            outside = (values < self._low) | (values > self._high)
+            return np.where(self._negate, outside, inside) if holds else np.where(
+                self._negate, inside, outside)
+        if inside_wanted:
+            return (values >= self._low) & (values <= self._high)
+        return (values < self._low) | (values > self._high)
+
+    def _combine(self, atoms: np.ndarray, holds: bool) -> np.ndarray:
+        """OR over the atoms of a comparison, then any/all over a condition's comparisons.
+        Known-true of `any` is "some part true"; known-false of `any` is "every part false";
+        `all` the other way round."""
+        if self._atoms_per_comparison is not None:
+            atoms = _reduce(atoms, *self._atoms_per_comparison, every=not holds)
+        if self._comparisons_per_condition is None:
+            return atoms
+        grouping = self._comparisons_per_condition
+        if not self._is_all.any():
+            return _reduce(atoms, *grouping, every=not holds)
+        if self._is_all.all():
+            return _reduce(atoms, *grouping, every=holds)
+        return np.where(self._is_all, _reduce(atoms, *grouping, every=holds),
+                        _reduce(atoms, *grouping, every=not holds))
 
 
-def _membership(starts: list[int], total: int) -> tuple[np.ndarray, np.ndarray] | None:
-    """(parts × groups) 0/1 matrix and group sizes, or None when every group has one part."""
+def _membership(starts: list[int], total: int) -> tuple[np.ndarray, np.ndarray, int] | None:
+    """How parts (contiguous columns) form groups: a (parts × groups) 0/1 matrix, the group sizes,
+    and the common size when all groups have one (else 0); None when every group has one part."""
     if len(starts) == total:
         return None
     bounds = [*starts, total]
     matrix = np.zeros((total, len(starts)), dtype=np.float32)
     for group, (first, last) in enumerate(itertools.pairwise(bounds)):
         matrix[first:last, group] = 1.0
-    return matrix, np.diff(bounds).astype(np.float32)
+    sizes = np.diff(bounds)
+    common = int(sizes[0]) if (sizes == sizes[0]).all() else 0
+    return matrix, sizes.astype(np.float32), common
+
+
+def _reduce(parts: np.ndarray, membership: np.ndarray, sizes: np.ndarray, common: int,
+            every: bool) -> np.ndarray:
+    """Per group: is every part true (`every`), else is any part true. Groups of one common size
+    are a reshape and one reduction; uneven groups are counted with a matrix product."""
+    if common:
+        grouped = parts.reshape(parts.shape[0], -1, common)
+        return (np.logical_and if every else np.logical_or).reduce(grouped, axis=2)
+    counted = parts @ membership
+    return counted == sizes if every else counted > 0

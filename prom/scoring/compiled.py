@@ -103,8 +103,9 @@ class CompiledScorer:
                     columns.append(column)
                     owner.append(k)
                     values.append(item.hidden_value)
-            self._fill_levels.append((conditions, np.asarray(columns, dtype=np.intp),
-                                      np.asarray(owner, dtype=np.intp),
+            # owner maps columns to conditions; None when each item has one column (no gather)
+            owners = None if owner == list(range(len(items))) else np.asarray(owner, np.intp)
+            self._fill_levels.append((conditions, np.asarray(columns, dtype=np.intp), owners,
                                       np.asarray(values, dtype=float)))
 
     def fill_hidden(self, answers: np.ndarray) -> np.ndarray:
@@ -113,7 +114,9 @@ class CompiledScorer:
         answers = answers.copy()
         for conditions, columns, owner, values in self._fill_levels:
             # Valid answers leave hidden items unanswered, so a hidden cell is NaN: replace it.
-            hidden = conditions.fails(answers)[:, owner]
+            hidden = conditions.fails(answers)
+            if owner is not None:
+                hidden = hidden[:, owner]
             answers[:, columns] = np.where(hidden, values, answers[:, columns])
         return answers
 
@@ -260,10 +263,17 @@ class CompiledScorer:
         # bool → int8 views are free; 0 scored, 1 prorated, 2 insufficient (which implies 1)
         status = (n_answered < self._n_items).view(np.int8) + insufficient.view(np.int8)
         values[insufficient] = np.nan
-        bands = ((values[:, self._band_owner] >= self._band_min) @ self._band_count - 1.0)
-        raised = self._alerts.holds(answers, values)
+        if self._band_owner.size:
+            bands = ((values[:, self._band_owner] >= self._band_min) @ self._band_count - 1.0
+                     ).astype(np.int16)
+        else:
+            bands = np.full(values.shape, -1, dtype=np.int16)
+        if self._alerts.size:
+            raised = self._alerts.holds(answers, values)
+        else:
+            raised = np.zeros((len(values), 0), dtype=bool)
         return ScoreArrays(values=values, status=status, n_answered=n_answered.astype(np.int32),
-                           band=bands.astype(np.int16), alerts=raised)
+                           band=bands, alerts=raised)
 
     def _digest(self) -> str:
         """A short digest of everything that decides a score: rules, tables, engine version."""
