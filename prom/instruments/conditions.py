@@ -88,6 +88,15 @@ class ConditionSet:
         self._comparisons_per_condition = _membership(condition_starts, comparisons)
         self._is_all = np.asarray(condition_is_all, dtype=bool)
         self.uses_scales = bool((self._columns >= layout.width).any()) if self.size else False
+        if self.uses_scales:
+            # Gather only the referenced answer and scale columns, then the atoms from those:
+            # concatenating whole matrices would copy every answer of every row.
+            width = layout.width
+            self._answer_columns = np.unique(self._columns[self._columns < width])
+            self._scale_columns = np.unique(self._columns[self._columns >= width]) - width
+            referenced = [*self._answer_columns, *(self._scale_columns + width)]
+            self._positions = np.asarray([referenced.index(c) for c in self._columns],
+                                         dtype=np.intp)
 
     def holds(self, answers: np.ndarray, scales: np.ndarray | None = None) -> np.ndarray:
         """(rows, conditions): True where the condition is known to be true."""
@@ -103,8 +112,12 @@ class ConditionSet:
     def _atoms(self, answers: np.ndarray, scales: np.ndarray | None, holds: bool) -> np.ndarray:
         """Per atom, known true (`holds`) or known false. Inside and outside the interval are
         both False for NaN, so neither needs a mask for unknown values."""
-        source = np.concatenate([answers, scales], axis=1) if self.uses_scales else answers
-        values = source[:, self._columns]
+        if self.uses_scales:
+            referenced = np.concatenate([answers.take(self._answer_columns, axis=1),
+                                         scales.take(self._scale_columns, axis=1)], axis=1)
+            values = referenced.take(self._positions, axis=1)
+        else:
+            values = answers.take(self._columns, axis=1)
         inside_wanted = holds != self._all_negated  # which test answers the question
         if self._any_negated and not self._all_negated:
             inside = (values >= self._low) & (values <= self._high)
@@ -149,9 +162,12 @@ def _membership(starts: list[int], total: int) -> tuple[np.ndarray, np.ndarray, 
 def _reduce(parts: np.ndarray, membership: np.ndarray, sizes: np.ndarray, common: int,
             every: bool) -> np.ndarray:
     """Per group: is every part true (`every`), else is any part true. Groups of one common size
-    are a reshape and one reduction; uneven groups are counted with a matrix product."""
-    if common:
-        grouped = parts.reshape(parts.shape[0], -1, common)
-        return (np.logical_and if every else np.logical_or).reduce(grouped, axis=2)
+    (usually 2 or 3) are combined part by part; uneven groups are counted with a matrix product."""
+    if common:  # strided views: part i of every group is parts[:, i::common]
+        combine = np.logical_and if every else np.logical_or
+        result = parts[:, 0::common]
+        for i in range(1, common):
+            result = combine(result, parts[:, i::common])
+        return result
     counted = parts @ membership
     return counted == sizes if every else counted > 0

@@ -388,6 +388,11 @@ def _build_item(raw: Mapping[str, Any], where: str, response_sets: Mapping[str, 
                              "0 (no option selected)")
         elif float(hidden_value) not in response.numeric_values():
             problems.add(f"{where}.hidden_value", "hidden_value must be a value the item can take")
+        if show_if is not None:
+            for source in show_if.references("item"):
+                if earlier_by_id[source].hidden_value is not None:
+                    problems.add(f"{where}.show_if", f"{source!r} has a hidden_value itself: an "
+                                 "item that scores when hidden cannot depend on another such item")
     return Item(id=raw["id"], label=raw["label"], text=raw.get("text", {}), response=response,
                 response_set=response_set, required=raw.get("required", False), show_if=show_if,
                 hidden_value=None if hidden_value is None else float(hidden_value))

@@ -3,14 +3,14 @@
 `CompiledScorer(definition)` turns every scale of a definition into a fixed, short sequence of
 array operations that score all scales of all rows at once:
 
-1. fill items hidden by their skip condition with their `hidden_value` (only where the controlling
-   item is answered: an unknown stays missing);
-2. gather one *entry* per (scale, item) — a multiple-choice item gives one entry per counted code —
+1. gather one *entry* per (scale, item) — a multiple-choice item gives one entry per counted code —
    and look up what its answer contributes (recoded, reversed, or 0/1 for "is a counted code"),
-   together with a 0/1 "answered" flag, in one flat table;
-3. one matrix product turns those pairs into, per scale, a numerator, a denominator and the number
+   together with a 0/1 "answered" flag, in one flat table; an item hidden by its skip condition
+   reads its `hidden_value` there (only where the controlling item is answered: an unknown stays
+   missing);
+2. one matrix product turns those pairs into, per scale, a numerator, a denominator and the number
    of items answered — that covers sum, mean, prorated_sum, percent_of_max and count;
-4. `lookup` and `named` scales read a table at a key that step 3 computed as a weighted sum;
+3. `lookup` and `named` scales read a table at a key that step 3 computed as a weighted sum;
    then status, bands and alerts.
 
 The same code scores one answer set (per submission) and a million (exports, benchmarks); only the
@@ -37,6 +37,10 @@ ENGINE_VERSION = "1"
 SCORED, PRORATED, INSUFFICIENT = 0, 1, 2
 STATUS_NAMES = ("scored", "prorated", "insufficient")
 _DIVIDING = ("mean", "prorated_sum", "percent_of_max")
+#: Cells (rows × columns) scored at a time: small enough that a block's temporaries stay in the
+#: CPU cache, large enough that the per-block Python overhead is noise. Measured in
+#: benchmarks/bench_scoring.py; see BENCHMARKS.md.
+BLOCK_CELLS = 65536
 
 
 class ScoreArrays(NamedTuple):
@@ -72,7 +76,6 @@ class CompiledScorer:
         self.scale_ids = tuple(scale.id for scale in self.scales)
         # band index → code, with None last so that index -1 (no band) reads None
         self.band_codes = tuple((*(b.code for b in scale.bands), None) for scale in self.scales)
-        self._compile_hidden_fill()
         entries = self._entries()
         self._compile_gather(entries)
         self._compile_tables(entries)
@@ -80,45 +83,10 @@ class CompiledScorer:
         self._compile_bands()
         self._alerts = ConditionSet([a.when for a in definition.alerts], self.layout,
                                     [s.id for s in self.scales])
+        self.block_rows = max(256, BLOCK_CELLS // max(self.layout.width, len(entries), 1))
         self.scoring_version = self._digest()
 
     # ------------------------------------------------------------------ compile: skip conditions
-
-    def _compile_hidden_fill(self) -> None:
-        """Group the items that score a value when hidden into dependency levels."""
-        definition = self.definition
-        fillable = {i.id: i for i in definition.items if i.hidden_value is not None}
-        level: dict[str, int] = {}
-        for item in definition.items:  # conditions refer to earlier items only
-            if item.id in fillable:
-                sources = item.show_if.references("item")  # type: ignore[union-attr]
-                level[item.id] = 1 + max((level.get(s, -1) for s in sources), default=-1)
-        self._fill_levels = []
-        for depth in sorted(set(level.values())):
-            items = [fillable[i] for i, d in level.items() if d == depth]
-            conditions = ConditionSet([item.show_if for item in items], self.layout)
-            columns, owner, values = [], [], []
-            for k, item in enumerate(items):
-                for column in self.layout.item_columns[item.id]:
-                    columns.append(column)
-                    owner.append(k)
-                    values.append(item.hidden_value)
-            # owner maps columns to conditions; None when each item has one column (no gather)
-            owners = None if owner == list(range(len(items))) else np.asarray(owner, np.intp)
-            self._fill_levels.append((conditions, np.asarray(columns, dtype=np.intp), owners,
-                                      np.asarray(values, dtype=float)))
-
-    def fill_hidden(self, answers: np.ndarray) -> np.ndarray:
-        if not self._fill_levels:
-            return answers
-        answers = answers.copy()
-        for conditions, columns, owner, values in self._fill_levels:
-            # Valid answers leave hidden items unanswered, so a hidden cell is NaN: replace it.
-            hidden = conditions.fails(answers)
-            if owner is not None:
-                hidden = hidden[:, owner]
-            answers[:, columns] = np.where(hidden, values, answers[:, columns])
-        return answers
 
     # ------------------------------------------------------------------------ compile: entries
 
@@ -146,14 +114,34 @@ class CompiledScorer:
         return entries
 
     def _compile_gather(self, entries: list[_Entry]) -> None:
-        """A flat table of (contribution, answered) pairs. Entry e's pairs start at base[e]; the
-        pair before them, (0, 0), stands for "missing": answer + shift gives the pair's row, and
-        NaN + shift is NaN, which fmax(·, base − 1) turns into that row."""
+        """A flat table of (contribution, answered) pairs, three kinds of row per entry:
+
+            missing (0, 0) | hidden (hidden value's pair, or (0, 0)) | one row per raw value
+
+        answer + shift is the row of an answer; NaN + shift is NaN, and fmax(NaN, floor) = floor,
+        where floor = missing row + 1 if the item's skip condition is known to fail (the item is
+        hidden and scores its `hidden_value`), else + 0 (unanswered: missing). An unknown
+        condition leaves the item missing. The loader forbids a fillable item controlled by
+        another fillable one, so one evaluation on the raw answers suffices."""
+        fillable = [item for item in self.definition.items if item.hidden_value is not None]
+        condition_of = {item.id: k for k, item in enumerate(fillable)}
+        item_of_column = {column: item_id for item_id, columns in self.layout.item_columns.items()
+                          for column in columns}
         pairs: list[tuple[float, float]] = []
-        shifts, missing = [], []
+        shifts, missing, conditions = [], [], []
         for entry in entries:
+            missing.append(len(pairs))
             pairs.append((0.0, 0.0))
-            missing.append(len(pairs) - 1)
+            item_id = item_of_column[entry.column]
+            if item_id in condition_of:
+                item = self.definition.item(item_id)
+                # a multiple-choice indicator's hidden value 0 is "not selected"
+                hidden = 0 if item.response.type == "multiple_choice" else int(item.hidden_value)
+                pairs.append((entry.contributions[hidden - entry.low], 1.0))
+                conditions.append(condition_of[item_id])
+            else:
+                pairs.append((0.0, 0.0))
+                conditions.append(0)  # any condition will do: both hidden and missing are (0, 0)
             shifts.append(len(pairs) - entry.low)
             # an impossible value poisons the row with NaN rather than scoring silently
             pairs.extend((c, 1.0 if c == c else np.nan) for c in entry.contributions)
@@ -161,6 +149,17 @@ class CompiledScorer:
         self._entry_shift = np.asarray(shifts, dtype=float)
         self._entry_missing = np.asarray(missing, dtype=float)
         self._pairs = np.asarray(pairs, dtype=float).reshape(-1, 2)
+        self._fill = None
+        if fillable:
+            self._fill = (ConditionSet([item.show_if for item in fillable], self.layout),
+                          np.asarray(conditions, dtype=np.intp))
+
+    def _unanswered_rows(self, answers: np.ndarray) -> np.ndarray:
+        """Per entry, the gather row of an unanswered item: hidden (missing + 1) or missing."""
+        if self._fill is None:
+            return self._entry_missing
+        conditions, entry_condition = self._fill
+        return self._entry_missing + conditions.fails(answers).take(entry_condition, axis=1)
 
     def _compile_totals(self, entries: list[_Entry]) -> None:
         """One (2·entries × 3·scales) matrix turns the gathered pairs into, per scale, numerator,
@@ -246,9 +245,25 @@ class CompiledScorer:
     # ------------------------------------------------------------------------------- scoring
 
     def score_matrix(self, answers: np.ndarray) -> ScoreArrays:
-        """Score an (n × columns) answer matrix of valid answers (NaN = not answered)."""
-        answers = self.fill_hidden(np.asarray(answers, dtype=float))
-        rows = np.fmax(answers[:, self._entry_columns] + self._entry_shift, self._entry_missing)
+        """Score an (n × columns) answer matrix of valid answers (NaN = not answered).
+
+        Column gathers use `take(..., axis=1)`, never `x[:, columns]`: fancy indexing returns a
+        column-major array, and every later step would then run across the grain of memory.
+
+        Large inputs are scored in blocks of `block_rows` rows: each step then works on data still
+        in the CPU cache, and the temporaries stay small whatever n is. One answer set is one
+        block.
+        """
+        answers = np.asarray(answers, dtype=float)
+        if len(answers) <= self.block_rows:
+            return self._score_block(answers)
+        blocks = [self._score_block(answers[start:start + self.block_rows])
+                  for start in range(0, len(answers), self.block_rows)]
+        return ScoreArrays(*(np.concatenate(parts) for parts in zip(*blocks, strict=True)))
+
+    def _score_block(self, answers: np.ndarray) -> ScoreArrays:
+        rows = np.fmax(answers.take(self._entry_columns, axis=1) + self._entry_shift,
+                       self._unanswered_rows(answers))
         pairs = self._pairs.take(rows.astype(np.intp), axis=0)  # (n, entries, 2)
         totals = pairs.reshape(len(answers), -1) @ self._weights
         s = len(self.scales)
@@ -257,15 +272,15 @@ class CompiledScorer:
         if self._table_columns.size:
             k = self._table_columns
             # keys are sums of whole numbers, exact in float64: no rounding needed
-            key = (values[:, k] + self._table_offset).astype(np.intp)
+            key = (values.take(k, axis=1) + self._table_offset).astype(np.intp)
             values[:, k] = self._table_flat[key]
         insufficient = n_answered < self._min_answered
         # bool → int8 views are free; 0 scored, 1 prorated, 2 insufficient (which implies 1)
         status = (n_answered < self._n_items).view(np.int8) + insufficient.view(np.int8)
         values[insufficient] = np.nan
         if self._band_owner.size:
-            bands = ((values[:, self._band_owner] >= self._band_min) @ self._band_count - 1.0
-                     ).astype(np.int16)
+            above = values.take(self._band_owner, axis=1) >= self._band_min
+            bands = (above @ self._band_count - 1.0).astype(np.int16)
         else:
             bands = np.full(values.shape, -1, dtype=np.int16)
         if self._alerts.size:
