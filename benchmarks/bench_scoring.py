@@ -38,7 +38,7 @@ MISSING_RATE = 0.05
 
 def synthetic_matrix(definition: Definition, rows: int, rng: np.random.Generator) -> np.ndarray:
     layout = compiled(definition).layout
-    matrix = np.full((rows, layout.width), np.nan)
+    matrix = np.full((rows, layout.width), np.nan, order="F")  # as encode_many builds it
     for item in definition.items:
         if not item.response.scorable:
             continue
@@ -58,7 +58,7 @@ def synthetic_matrix(definition: Definition, rows: int, rng: np.random.Generator
     ]
     if conditional:  # hide what the skip conditions hide, in item order (they chain forwards)
         for item in conditional:
-            shown = ConditionSet([item.show_if], layout).holds(matrix)
+            shown = ConditionSet([item.show_if], layout).holds(matrix.T).T
             columns = layout.item_columns[item.id]
             matrix[~shown[:, 0], columns[0] : columns[-1] + 1] = np.nan
     return matrix

@@ -33,7 +33,11 @@ def _interval(operator: str, operand: float) -> tuple[float, float, bool]:
 
 
 class ConditionSet:
-    """Evaluate `conditions` over X (answers) and, for alert rules, V (scale values)."""
+    """Evaluate `conditions` over answers and, for alert rules, scale values.
+
+    Arrays are column-major: answers (columns × rows), scales (scales × rows), results
+    (conditions × rows). Batches then run their inner loops along the rows, which is several
+    times faster than along a handful of columns."""
 
     def __init__(self, conditions: Sequence[Condition], layout: AnswerLayout,
                  scale_ids: Sequence[str] = ()) -> None:
@@ -76,9 +80,11 @@ class ConditionSet:
 
         self.size = len(conditions)
         self._columns = np.asarray(atom_columns, dtype=np.intp)
-        self._low = np.asarray([low for low, _, _ in atom_intervals], dtype=float)
-        self._high = np.asarray([high for _, high, _ in atom_intervals], dtype=float)
-        self._negate = np.asarray([negate for _, _, negate in atom_intervals], dtype=bool)
+        self._low = np.asarray([low for low, _, _ in atom_intervals], dtype=float)[:, np.newaxis]
+        self._high = np.asarray([high for _, high, _ in atom_intervals],
+                                dtype=float)[:, np.newaxis]
+        self._negate = np.asarray([negate for _, _, negate in atom_intervals],
+                                  dtype=bool)[:, np.newaxis]
         self._any_negated = bool(self._negate.any())
         self._all_negated = bool(self._negate.size) and bool(self._negate.all())
         # OR over atoms within a comparison and any/all over comparisons are counts, done as
@@ -86,7 +92,7 @@ class ConditionSet:
         # every comparison is one atom, or every condition one comparison.
         self._atoms_per_comparison = _membership(comparison_starts, len(atom_columns))
         self._comparisons_per_condition = _membership(condition_starts, comparisons)
-        self._is_all = np.asarray(condition_is_all, dtype=bool)
+        self._is_all = np.asarray(condition_is_all, dtype=bool)[:, np.newaxis]
         self.uses_scales = bool((self._columns >= layout.width).any()) if self.size else False
         if self.uses_scales:
             # Gather only the referenced answer and scale columns, then the atoms from those:
@@ -99,12 +105,12 @@ class ConditionSet:
                                          dtype=np.intp)
 
     def holds(self, answers: np.ndarray, scales: np.ndarray | None = None) -> np.ndarray:
-        """(rows, conditions): True where the condition is known to be true."""
+        """(conditions × rows): True where the condition is known to be true."""
         atoms = self._atoms(answers, scales, holds=True)
         return self._combine(atoms, holds=True)
 
     def fails(self, answers: np.ndarray, scales: np.ndarray | None = None) -> np.ndarray:
-        """(rows, conditions): True where the condition is known to be false (an item whose
+        """(conditions × rows): True where the condition is known to be false (an item whose
         `show_if` fails is hidden for certain; one whose controlling item is missing is not)."""
         atoms = self._atoms(answers, scales, holds=False)
         return self._combine(atoms, holds=False)
@@ -113,11 +119,11 @@ class ConditionSet:
         """Per atom, known true (`holds`) or known false. Inside and outside the interval are
         both False for NaN, so neither needs a mask for unknown values."""
         if self.uses_scales:
-            referenced = np.concatenate([answers.take(self._answer_columns, axis=1),
-                                         scales.take(self._scale_columns, axis=1)], axis=1)
-            values = referenced.take(self._positions, axis=1)
+            referenced = np.concatenate([answers.take(self._answer_columns, axis=0),
+                                         scales.take(self._scale_columns, axis=0)])
+            values = referenced.take(self._positions, axis=0)
         else:
-            values = answers.take(self._columns, axis=1)
+            values = answers.take(self._columns, axis=0)
         inside_wanted = holds != self._all_negated  # which test answers the question
         if self._any_negated and not self._all_negated:
             inside = (values >= self._low) & (values <= self._high)
@@ -146,28 +152,28 @@ class ConditionSet:
 
 
 def _membership(starts: list[int], total: int) -> tuple[np.ndarray, np.ndarray, int] | None:
-    """How parts (contiguous columns) form groups: a (parts × groups) 0/1 matrix, the group sizes,
+    """How parts (contiguous rows) form groups: a (groups × parts) 0/1 matrix, the group sizes,
     and the common size when all groups have one (else 0); None when every group has one part."""
     if len(starts) == total:
         return None
     bounds = [*starts, total]
-    matrix = np.zeros((total, len(starts)), dtype=np.float32)
+    matrix = np.zeros((len(starts), total), dtype=np.float32)
     for group, (first, last) in enumerate(itertools.pairwise(bounds)):
-        matrix[first:last, group] = 1.0
+        matrix[group, first:last] = 1.0
     sizes = np.diff(bounds)
     common = int(sizes[0]) if (sizes == sizes[0]).all() else 0
-    return matrix, sizes.astype(np.float32), common
+    return matrix, sizes.astype(np.float32)[:, np.newaxis], common
 
 
 def _reduce(parts: np.ndarray, membership: np.ndarray, sizes: np.ndarray, common: int,
             every: bool) -> np.ndarray:
     """Per group: is every part true (`every`), else is any part true. Groups of one common size
     (usually 2 or 3) are combined part by part; uneven groups are counted with a matrix product."""
-    if common:  # strided views: part i of every group is parts[:, i::common]
+    if common:  # strided views: part i of every group is parts[i::common]
         combine = np.logical_and if every else np.logical_or
-        result = parts[:, 0::common]
+        result = parts[0::common]
         for i in range(1, common):
-            result = combine(result, parts[:, i::common])
+            result = combine(result, parts[i::common])
         return result
-    counted = parts @ membership
+    counted = membership @ parts
     return counted == sizes if every else counted > 0

@@ -88,8 +88,10 @@ class AnswerLayout:
         return row
 
     def encode_many(self, answer_sets: Iterable[Mapping[str, Any]]) -> np.ndarray:
+        """Many answer sets → one matrix, column-major (Fortran order): the compiled scorer reads
+        it column by column, which is then contiguous."""
         rows = [self._encode_list(answers) for answers in answer_sets]
-        return np.array(rows, dtype=float).reshape(len(rows), self.width)
+        return np.asfortranarray(np.array(rows, dtype=float).reshape(len(rows), self.width))
 
 
 @lru_cache(maxsize=512)

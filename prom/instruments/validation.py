@@ -49,8 +49,8 @@ def validate_answers(definition: Definition, answers: Any,
     conditional, conditions = _skip_conditions(definition)
     shown = np.ones(len(definition.items), dtype=bool)
     if conditions.size:
-        row = layout_for(definition).encode(valid)[np.newaxis, :]
-        shown[conditional] = conditions.holds(row)[0]
+        column = layout_for(definition).encode(valid)[:, np.newaxis]  # column-major: 1 row
+        shown[conditional] = conditions.holds(column)[:, 0]
     for index, item in enumerate(definition.items):
         answered = answers.get(item.id) is not None
         if not shown[index] and answered and item.id not in errors:
