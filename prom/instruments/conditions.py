@@ -93,6 +93,8 @@ class ConditionSet:
         self._atoms_per_comparison = _membership(comparison_starts, len(atom_columns))
         self._comparisons_per_condition = _membership(condition_starts, comparisons)
         self._is_all = np.asarray(condition_is_all, dtype=bool)[:, np.newaxis]
+        self._modes = ("all" if all(condition_is_all) else
+                       "any" if not any(condition_is_all) else "mixed")
         self.uses_scales = bool((self._columns >= layout.width).any()) if self.size else False
         if self.uses_scales:
             # Gather only the referenced answer and scale columns, then the atoms from those:
@@ -143,9 +145,9 @@ class ConditionSet:
         if self._comparisons_per_condition is None:
             return atoms
         grouping = self._comparisons_per_condition
-        if not self._is_all.any():
+        if self._modes == "any":
             return _reduce(atoms, *grouping, every=not holds)
-        if self._is_all.all():
+        if self._modes == "all":
             return _reduce(atoms, *grouping, every=holds)
         return np.where(self._is_all, _reduce(atoms, *grouping, every=holds),
                         _reduce(atoms, *grouping, every=not holds))
@@ -177,3 +179,18 @@ def _reduce(parts: np.ndarray, membership: np.ndarray, sizes: np.ndarray, common
         return result
     counted = membership @ parts
     return counted == sizes if every else counted > 0
+
+
+def distinct(conditions: Sequence[Condition]) -> tuple[list[Condition], np.ndarray]:
+    """The distinct conditions, and for each given condition the position of its twin among them
+    (forms repeat one skip condition for several items: evaluate it once)."""
+    unique: dict[str, int] = {}
+    found: list[Condition] = []
+    index = []
+    for condition in conditions:
+        key = repr(condition)
+        if key not in unique:
+            unique[key] = len(found)
+            found.append(condition)
+        index.append(unique[key])
+    return found, np.asarray(index, dtype=np.intp)

@@ -52,6 +52,7 @@ class AnswerLayout:
                 else:  # integer, boolean: the answer is its own number
                     self._encoders.append((item.id, start, ("number",)))
             self.item_columns[item.id] = list(range(start, len(columns)))
+        self._encoder_of = {item_id: (start, how) for item_id, start, how in self._encoders}
         self.columns = tuple(columns)
         self.width = len(columns)
 
@@ -71,10 +72,12 @@ class AnswerLayout:
 
     def _encode_list(self, answers: Mapping[str, Any]) -> list[float]:
         row = [np.nan] * self.width
-        for item_id, start, how in self._encoders:
-            value = answers.get(item_id)
-            if value is None:
+        encoders = self._encoder_of
+        for item_id, value in answers.items():  # only what was answered: forms skip a lot
+            encoder = encoders.get(item_id)
+            if encoder is None or value is None:  # unscored (date, text) or unanswered
                 continue
+            start, how = encoder
             kind = how[0]
             if kind == "number":
                 row[start] = value

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from prom.instruments.conditions import ConditionSet
+from prom.instruments.conditions import ConditionSet, distinct
 from prom.instruments.layout import layout_for
 from prom.instruments.spec import Definition, Response
 
@@ -46,11 +46,11 @@ def validate_answers(definition: Definition, answers: Any,
         else:
             valid[key] = value
 
-    conditional, conditions = _skip_conditions(definition)
+    conditional, conditions, twin = _skip_conditions(definition)
     shown = np.ones(len(definition.items), dtype=bool)
     if conditions.size:
         column = layout_for(definition).encode(valid)[:, np.newaxis]  # column-major: 1 row
-        shown[conditional] = conditions.holds(column)[:, 0]
+        shown[conditional] = conditions.holds(column)[twin, 0]
     for index, item in enumerate(definition.items):
         answered = answers.get(item.id) is not None
         if not shown[index] and answered and item.id not in errors:
@@ -61,11 +61,12 @@ def validate_answers(definition: Definition, answers: Any,
 
 
 @lru_cache(maxsize=512)
-def _skip_conditions(definition: Definition) -> tuple[np.ndarray, ConditionSet]:
+def _skip_conditions(definition: Definition) -> tuple[np.ndarray, ConditionSet, np.ndarray]:
+    """Items with a skip condition, the distinct conditions, and each item's condition."""
     conditional = [i for i, item in enumerate(definition.items) if item.show_if is not None]
-    conditions = [definition.items[i].show_if for i in conditional]
-    return np.asarray(conditional, dtype=np.intp), ConditionSet(conditions,
-                                                                layout_for(definition))
+    unique, twin = distinct([definition.items[i].show_if for i in conditional])
+    return (np.asarray(conditional, dtype=np.intp), ConditionSet(unique, layout_for(definition)),
+            twin)
 
 
 def check_value(response: Response, value: Any) -> str | None:

@@ -27,7 +27,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from prom.instruments.conditions import ConditionSet
+from prom.instruments.conditions import ConditionSet, distinct
 from prom.instruments.layout import AnswerLayout, layout_for
 from prom.instruments.loader import answer_is_valid
 from prom.instruments.spec import Definition, Item, Scale
@@ -124,7 +124,8 @@ class CompiledScorer:
         condition leaves the item missing. The loader forbids a fillable item controlled by
         another fillable one, so one evaluation on the raw answers suffices."""
         fillable = [item for item in self.definition.items if item.hidden_value is not None]
-        condition_of = {item.id: k for k, item in enumerate(fillable)}
+        unique, position = distinct([item.show_if for item in fillable])
+        condition_of = {item.id: int(position[k]) for k, item in enumerate(fillable)}
         item_of_column = {column: item_id for item_id, columns in self.layout.item_columns.items()
                           for column in columns}
         pairs: list[tuple[float, float]] = []
@@ -154,7 +155,7 @@ class CompiledScorer:
         self._contribution = np.asarray([c for c, _ in pairs], dtype=float)
         self._fill = None
         if fillable:
-            self._fill = (ConditionSet([item.show_if for item in fillable], self.layout),
+            self._fill = (ConditionSet(unique, self.layout),
                           np.asarray(conditions, dtype=np.intp),
                           np.asarray(fills, dtype=bool)[:, np.newaxis])
 
