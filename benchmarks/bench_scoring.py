@@ -1,17 +1,24 @@
-"""Compiled scorer vs a plain per-row implementation of the same rules.
+"""Compiled scorer vs a plain per-row implementation of the same rules, in the same run.
 
 For every instrument in the library:
-- builds N synthetic answer sets (default 1,000,000) directly as an answer matrix — random valid
-  answers, some optional items missing, skip conditions honoured;
-- scores all N with the compiled scorer (`CompiledScorer.score_matrix`) and times it;
-- scores a sample of the same rows with `prom.scoring.reference.plain_scores`, the per-row Python
-  baseline, and times it (the per-row rate is measured on the sample: one million rows of plain
-  Python per instrument would take most of an hour, and the rate does not depend on N);
-- checks that both agree on the sample;
-- times one answer set end to end (`score_response`: encode a dict, score, build results), which
-  is what the API does per submission.
 
-Run:  .venv/bin/python benchmarks/bench_scoring.py [--rows 1000000] [--sample 20000] [--markdown]
+- builds N synthetic answer sets (default 1,000,000) directly as an answer matrix: random valid
+  answers, 5% of optional items missing, skip conditions honoured, column-major as
+  `AnswerLayout.encode_many` builds it;
+- **compiled**: scores all N with `CompiledScorer.score_matrix`, best of 3 runs;
+- **per-row Python**: scores a sample of the same rows with `prom.scoring.reference.plain_scores`,
+  the independent plain implementation that the test suite checks the engine against (warmed up
+  first; its rate does not depend on N, and a million rows of it per instrument would take most
+  of an hour). Both must agree on every sampled row, or the script stops;
+- **one answer set**: `encode + score_matrix` (the engine: an answer dict in, score arrays out)
+  and `score_response` (what the API calls per submission: the engine plus the `Score` objects
+  and raised alerts), minimum and median of 15 repeats of 1,000 calls.
+
+Timings on shared virtual machines drift by up to 2× from minute to minute, so each run also
+prints a calibration: the cost of one trivial numpy call (adding two 8-element arrays). Compare
+runs by their speed-up column, which divides two figures measured seconds apart.
+
+Run:  .venv/bin/python benchmarks/bench_scoring.py [--rows 1000000] [--sample 20000] [--only ID ...]
 """
 
 from __future__ import annotations
@@ -21,6 +28,7 @@ import platform
 import statistics
 import sys
 import time
+import timeit
 from pathlib import Path
 
 import numpy as np
@@ -52,19 +60,17 @@ def synthetic_matrix(definition: Definition, rows: int, rng: np.random.Generator
             values = np.asarray(item.response.numeric_values())
             matrix[:, columns[0]] = values[rng.integers(0, len(values), rows)]
         if not item.required:
-            matrix[rng.random(rows) < MISSING_RATE, columns[0] : columns[-1] + 1] = np.nan
-    conditional = [
-        item for item in definition.items if item.show_if is not None and item.response.scorable
-    ]
-    if conditional:  # hide what the skip conditions hide, in item order (they chain forwards)
-        for item in conditional:
-            shown = ConditionSet([item.show_if], layout).holds(matrix.T).T
+            matrix[rng.random(rows) < MISSING_RATE, columns[0]: columns[-1] + 1] = np.nan
+    for item in definition.items:  # hide what skip conditions hide, in item order
+        if item.show_if is not None and item.response.scorable:
+            shown = ConditionSet([item.show_if], layout).holds(matrix.T)[0]
             columns = layout.item_columns[item.id]
-            matrix[~shown[:, 0], columns[0] : columns[-1] + 1] = np.nan
+            matrix[~shown, columns[0]: columns[-1] + 1] = np.nan
     return matrix
 
 
 def decode_row(definition: Definition, row: np.ndarray) -> dict:
+    """A matrix row back to the answer dict a client would have sent."""
     layout = compiled(definition).layout
     answers = {}
     for item in definition.items:
@@ -75,9 +81,8 @@ def decode_row(definition: Definition, row: np.ndarray) -> dict:
             continue
         response = item.response
         if response.type == "multiple_choice":
-            answers[item.id] = [
-                c for c, col in zip(response.codes, columns, strict=True) if row[col] == 1.0
-            ]
+            answers[item.id] = [c for c, col in zip(response.codes, columns, strict=True)
+                                if row[col] == 1.0]
         elif response.type == "single_choice":
             answers[item.id] = next(o.code for o in response.options if o.value == row[columns[0]])
         elif response.type == "boolean":
@@ -87,21 +92,55 @@ def decode_row(definition: Definition, row: np.ndarray) -> dict:
     return answers
 
 
-def one_answer_set_us(definition: Definition, answers: dict, repeats: int = 3000) -> float:
-    score_response(definition, answers)
-    timings = []
-    for _ in range(5):
+def microseconds(call, number: int = 1000, repeat: int = 15) -> tuple[float, float]:
+    """(minimum, median) microseconds per call."""
+    runs = [t / number * 1e6 for t in timeit.repeat(call, number=number, repeat=repeat)]
+    return min(runs), statistics.median(runs)
+
+
+def calibration() -> float:
+    a, b = np.ones(8), np.ones(8)
+    return microseconds(lambda: a + b, number=20000)[0]
+
+
+def bench(definition: Definition, rows: int, sample: int, rng: np.random.Generator) -> dict:
+    scorer = compiled(definition)
+    matrix = synthetic_matrix(definition, rows, rng)
+    seconds = []
+    for _ in range(3):
         start = time.perf_counter()
-        for _ in range(repeats):
-            score_response(definition, answers)
-        timings.append((time.perf_counter() - start) / repeats)
-    return statistics.median(timings) * 1e6
+        arrays = scorer.score_matrix(matrix)
+        seconds.append(time.perf_counter() - start)
+
+    answer_sets = [decode_row(definition, matrix[i]) for i in range(min(sample, rows))]
+    for answers in answer_sets[:200]:
+        plain_scores(definition, answers)  # warm up
+    start = time.perf_counter()
+    plain = [plain_scores(definition, answers) for answers in answer_sets]
+    plain_seconds = time.perf_counter() - start
+    for i, expected in enumerate(plain):
+        for k, scale in enumerate(definition.scales):
+            want, got = expected[scale.id]["value"], arrays.values[i, k]
+            same = (want is None and np.isnan(got)) or (want is not None and abs(want - got) < 1e-9)
+            if not same:
+                raise SystemExit(f"{definition.id}.{scale.id} row {i}: plain {want}, "
+                                 f"compiled {got}")
+
+    answers = answer_sets[0]
+    engine = microseconds(lambda: scorer.score_matrix(scorer.layout.encode(answers)[None, :]))
+    full = microseconds(lambda: score_response(definition, answers))
+    return {
+        "compiled_rate": rows / min(seconds),
+        "compiled_seconds": min(seconds),
+        "plain_rate": len(answer_sets) / plain_seconds,
+        "engine": engine,
+        "full": full,
+    }
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--sample", type=int, default=20_000)
     parser.add_argument("--only", nargs="*", help="instrument ids (default: all)")
@@ -110,53 +149,24 @@ def main() -> None:
 
     rng = np.random.default_rng(args.seed)
     library = load_library()
-    print(
-        f"# scoring benchmark: {args.rows:,} rows per instrument, per-row baseline on "
-        f"{args.sample:,}; Python {platform.python_version()}, numpy {np.__version__}, "
-        f"{platform.machine()}"
-    )
-    print(
-        "| instrument | scales | compiled: s for all rows | compiled: rows/s | "
-        "per-row Python: rows/s | speed-up | one answer set (µs) |"
-    )
-    print("|---|---|---|---|---|---|---|")
+    print(f"scoring benchmark: {args.rows:,} rows per instrument, per-row baseline on "
+          f"{args.sample:,} of them; Python {platform.python_version()}, numpy {np.__version__}, "
+          f"{platform.machine()}; calibration: one trivial numpy call = {calibration():.2f} µs")
+    print()
+    print("| instrument | scales | compiled: s per 1M | compiled rows/s | per-row Python rows/s "
+          "| speed-up | one answer set, engine µs (min / median) | score_response µs "
+          "(min / median) |")
+    print("|---|---|---|---|---|---|---|---|")
     for definition in library.latest():
         if args.only and definition.id not in args.only:
             continue
-        scorer = compiled(definition)
-        matrix = synthetic_matrix(definition, args.rows, rng)
-        start = time.perf_counter()
-        arrays = scorer.score_matrix(matrix)
-        compiled_seconds = time.perf_counter() - start
-
-        sample_rows = [
-            decode_row(definition, matrix[i]) for i in range(min(args.sample, args.rows))
-        ]
-        start = time.perf_counter()
-        plain = [plain_scores(definition, answers) for answers in sample_rows]
-        plain_seconds = time.perf_counter() - start
-        for i, expected in enumerate(plain):  # same answers, same scores
-            for k, scale in enumerate(definition.scales):
-                want = expected[scale.id]["value"]
-                got = arrays.values[i, k]
-                assert (want is None and np.isnan(got)) or abs(want - got) < 1e-9, (
-                    definition.id,
-                    scale.id,
-                    i,
-                    want,
-                    got,
-                )
-
-        compiled_rate = args.rows / compiled_seconds
-        plain_rate = len(sample_rows) / plain_seconds
-        single = one_answer_set_us(definition, sample_rows[0])
-        print(
-            f"| {definition.id} | {len(definition.scales)} | {compiled_seconds:.2f} | "
-            f"{compiled_rate:,.0f} | {plain_rate:,.0f} | {compiled_rate / plain_rate:,.0f}× | "
-            f"{single:.1f} |",
-            flush=True,
-        )
-        del matrix, arrays
+        r = bench(definition, args.rows, args.sample, rng)
+        print(f"| {definition.id} | {len(definition.scales)} | "
+              f"{r['compiled_seconds'] * 1e6 / args.rows:.2f} | {r['compiled_rate']:,.0f} | "
+              f"{r['plain_rate']:,.0f} | {r['compiled_rate'] / r['plain_rate']:,.0f}× | "
+              f"{r['engine'][0]:.1f} / {r['engine'][1]:.1f} | "
+              f"{r['full'][0]:.1f} / {r['full'][1]:.1f} |", flush=True)
+    print(f"\ncalibration at the end: {calibration():.2f} µs")
 
 
 if __name__ == "__main__":
