@@ -10,6 +10,7 @@ Pure domain code: numpy only — no Flask, no SQLAlchemy, no pandas in the reque
 
 from __future__ import annotations
 
+import functools
 import itertools
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -53,6 +54,11 @@ class Score(NamedTuple):
         return self._asdict()
 
 
+# Builds a Score from a tuple in field order, skipping NamedTuple's keyword-handling __new__:
+# half the cost, and scoring one submission runs it once per scale.
+_new_score = functools.partial(tuple.__new__, Score)
+
+
 @dataclass(frozen=True, slots=True)
 class ScoredResponse:
     scores: Mapping[str, Score]
@@ -71,8 +77,9 @@ def score_response(definition: Definition, answers: Mapping[str, Any]) -> Scored
     arrays = scorer.score_matrix(scorer.layout.encode(answers)[np.newaxis, :])
     version, scoring_version = definition.version, scorer.scoring_version
     scores = {
-        scale_id: Score(scale_id, None if value != value else value,  # NaN → None
-                        STATUS_NAMES[status], answered, codes[band], version, scoring_version)
+        scale_id: _new_score((scale_id, None if value != value else value,  # NaN → None
+                              STATUS_NAMES[status], answered, codes[band], version,
+                              scoring_version))
         for scale_id, codes, value, status, answered, band in zip(
             scorer.scale_ids, scorer.band_codes, arrays.values[0].tolist(),
             arrays.status[0].tolist(), arrays.n_answered[0].tolist(), arrays.band[0].tolist(),

@@ -180,6 +180,7 @@ class CompiledScorer:
         self._n_items = np.asarray([len(x.items) for x in scales], dtype=float)[:, np.newaxis]
         self._min_answered = np.asarray([x.min_answered for x in scales],
                                         dtype=float)[:, np.newaxis]
+        self._can_prorate = any(x.min_answered < len(x.items) for x in scales)
         weights = np.zeros((len(entries), 2, 3 * s))  # [entry, contribution | answered, output]
         position_in_scale = [0] * s
         for e, entry in enumerate(entries):
@@ -293,11 +294,15 @@ class CompiledScorer:
             values[k] = self._table_flat[key]
         insufficient = n_answered < self._min_answered
         # bool → int8 views are free; 0 scored, 1 prorated, 2 insufficient (which implies 1)
-        status = (n_answered < self._n_items).view(np.int8) + insufficient.view(np.int8)
+        if self._can_prorate:
+            status = (n_answered < self._n_items).view(np.int8) + insufficient.view(np.int8)
+        else:
+            status = insufficient.view(np.int8) * np.int8(INSUFFICIENT)
         values[insufficient] = np.nan
         if self._band_owner.size:
             above = values.take(self._band_owner, axis=0) >= self._band_min
-            bands = (self._band_count @ above - 1.0).astype(np.int16)
+            bands = np.subtract(self._band_count @ above, 1.0, casting="unsafe",
+                                dtype=np.int16)  # counts are whole numbers
         else:
             bands = np.full(values.shape, -1, dtype=np.int16)
         if self._alerts.size:
