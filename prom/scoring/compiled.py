@@ -4,13 +4,12 @@
 array operations that score all scales of all rows at once:
 
 1. gather one *entry* per (scale, item) — a multiple-choice item gives one entry per counted code —
-   and look up what its answer contributes (recoded, reversed, or 0/1 for "is a counted code"),
-   together with a 0/1 "answered" flag, in one flat table; an item hidden by its skip condition
-   reads its `hidden_value` there (only where the controlling item is answered: an unknown stays
-   missing);
-2. one matrix product turns those pairs into, per scale, a numerator, a denominator and the number
-   of items answered — that covers sum, mean, prorated_sum, percent_of_max and count;
-3. `lookup` and `named` scales read a table at a key that step 3 computed as a weighted sum;
+   and look up what its answer contributes (recoded, reversed, or 0/1 for "is a counted code") in
+   one flat table, and whether it was answered; an item hidden by its skip condition reads its
+   `hidden_value` there (only where the controlling item is answered: an unknown stays missing);
+2. one matrix product turns contributions and answered flags into, per scale, a numerator, a
+   denominator and the number of items answered — sum, mean, prorated_sum, percent_of_max, count;
+3. `lookup` and `named` scales read a table at a key that step 2 computed as a weighted sum;
    then status, bands and alerts.
 
 The same code scores one answer set (per submission) and a million (exports, benchmarks); only the
@@ -86,8 +85,6 @@ class CompiledScorer:
         self.block_rows = max(256, BLOCK_CELLS // max(self.layout.width, len(entries), 1))
         self.scoring_version = self._digest()
 
-    # ------------------------------------------------------------------ compile: skip conditions
-
     # ------------------------------------------------------------------------ compile: entries
 
     def _entries(self) -> list[_Entry]:
@@ -114,9 +111,9 @@ class CompiledScorer:
         return entries
 
     def _compile_gather(self, entries: list[_Entry]) -> None:
-        """A flat table of (contribution, answered) pairs, three kinds of row per entry:
+        """A flat table of contributions, three kinds of row per entry:
 
-            missing (0, 0) | hidden (hidden value's pair, or (0, 0)) | one row per raw value
+            missing (0) | hidden (the hidden value's contribution) | one row per raw value
 
         answer + shift is the row of an answer; NaN + shift is NaN, and fmax(NaN, floor) = floor,
         where floor = missing row + 1 if the item's skip condition is known to fail (the item is
@@ -128,31 +125,31 @@ class CompiledScorer:
         condition_of = {item.id: int(position[k]) for k, item in enumerate(fillable)}
         item_of_column = {column: item_id for item_id, columns in self.layout.item_columns.items()
                           for column in columns}
-        pairs: list[tuple[float, float]] = []
+        table: list[float] = []
         shifts, missing, conditions, fills = [], [], [], []
         for entry in entries:
-            missing.append(len(pairs))
-            pairs.append((0.0, 0.0))
+            missing.append(len(table))
+            table.append(0.0)
             item_id = item_of_column[entry.column]
             fills.append(item_id in condition_of)
             if item_id in condition_of:
                 item = self.definition.item(item_id)
                 # a multiple-choice indicator's hidden value 0 is "not selected"
                 hidden = 0 if item.response.type == "multiple_choice" else int(item.hidden_value)
-                pairs.append((entry.contributions[hidden - entry.low], 1.0))
+                table.append(entry.contributions[hidden - entry.low])
                 conditions.append(condition_of[item_id])
             else:
-                pairs.append((0.0, 0.0))  # never read: see _unanswered_rows
+                table.append(0.0)  # never read: `fills` masks this entry in _unanswered_rows
                 conditions.append(0)
-            shifts.append(len(pairs) - entry.low)
-            # an impossible value poisons the row with NaN rather than scoring silently
-            pairs.extend((c, 1.0 if c == c else np.nan) for c in entry.contributions)
+            shifts.append(len(table) - entry.low)
+            # an impossible value (a gap between codes) reads NaN: it poisons, never scores
+            table.extend(entry.contributions)
         # column vectors: the block is scored column-major, (entries × rows)
         self._entry_columns = np.asarray([e.column for e in entries], dtype=np.intp)
         self._entry_shift = np.asarray(shifts, dtype=float)[:, np.newaxis]
         self._entry_missing = np.asarray(missing, dtype=float)[:, np.newaxis]
-        # Only contributions are looked up; "answered" is derived as "not the missing row".
-        self._contribution = np.asarray([c for c, _ in pairs], dtype=float)
+        # "answered" needs no table: it is "not the missing row"
+        self._contribution = np.asarray(table, dtype=float)
         self._fill = None
         if fillable:
             self._fill = (ConditionSet(unique, self.layout),
@@ -168,8 +165,8 @@ class CompiledScorer:
         return self._entry_missing + hidden
 
     def _compile_totals(self, entries: list[_Entry]) -> None:
-        """One (2·entries × 3·scales) matrix turns the gathered pairs into, per scale, numerator,
-        denominator and number answered:
+        """One (3·scales × 2·entries) matrix turns [contributions; answered flags] into, per
+        scale, numerator, denominator and number answered:
 
         - sum, count, lookup, named: Σ contributions / 1
         - mean: Σ / n answered;  prorated_sum: n_items · Σ / n answered
@@ -257,6 +254,9 @@ class CompiledScorer:
 
     def score_matrix(self, answers: np.ndarray) -> ScoreArrays:
         """Score an (n × columns) answer matrix of valid answers (NaN = not answered).
+
+        Answers must have passed `validate_answers` (the API and `prom score` do that): a value
+        outside its item's range is not detected here.
 
         Internally a block is scored column-major, (entries × rows): each numpy call then loops
         along the rows rather than along a handful of entries, which for narrow instruments is
