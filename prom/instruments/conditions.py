@@ -87,9 +87,8 @@ class ConditionSet:
                                   dtype=bool)[:, np.newaxis]
         self._any_negated = bool(self._negate.any())
         self._all_negated = bool(self._negate.size) and bool(self._negate.all())
-        # OR over atoms within a comparison and any/all over comparisons are counts, done as
-        # matrix products (far faster than reduceat over strided boolean columns); skipped when
-        # every comparison is one atom, or every condition one comparison.
+        # How atoms group into comparisons (an `in` or a multiple-choice comparison has several)
+        # and comparisons into conditions (any/all); None where every group has one member.
         self._atoms_per_comparison = _membership(comparison_starts, len(atom_columns))
         self._comparisons_per_condition = _membership(condition_starts, comparisons)
         self._is_all = np.asarray(condition_is_all, dtype=bool)[:, np.newaxis]
