@@ -98,6 +98,14 @@ def microseconds(call, number: int = 1000, repeat: int = 15) -> tuple[float, flo
     return min(runs), statistics.median(runs)
 
 
+def one_answer_set(definition: Definition, answers: dict) -> tuple[tuple[float, float], ...]:
+    """(engine, score_response) timings for one answer set, each (min, median) µs."""
+    scorer = compiled(definition)
+    engine = microseconds(lambda: scorer.score_matrix(scorer.layout.encode(answers)[None, :]))
+    full = microseconds(lambda: score_response(definition, answers))
+    return engine, full
+
+
 def calibration() -> float:
     a, b = np.ones(8), np.ones(8)
     return microseconds(lambda: a + b, number=20000)[0]
@@ -126,9 +134,7 @@ def bench(definition: Definition, rows: int, sample: int, rng: np.random.Generat
                 raise SystemExit(f"{definition.id}.{scale.id} row {i}: plain {want}, "
                                  f"compiled {got}")
 
-    answers = answer_sets[0]
-    engine = microseconds(lambda: scorer.score_matrix(scorer.layout.encode(answers)[None, :]))
-    full = microseconds(lambda: score_response(definition, answers))
+    engine, full = one_answer_set(definition, answer_sets[0])
     return {
         "compiled_rate": rows / min(seconds),
         "compiled_seconds": min(seconds),
@@ -138,6 +144,19 @@ def bench(definition: Definition, rows: int, sample: int, rng: np.random.Generat
     }
 
 
+def single_only(library, only: list[str] | None, rng: np.random.Generator) -> None:
+    print(f"one answer set; calibration: one trivial numpy call = {calibration():.2f} µs\n")
+    print("| instrument | engine µs (min / median) | score_response µs (min / median) |")
+    print("|---|---|---|")
+    for definition in library.latest():
+        if only and definition.id not in only:
+            continue
+        answers = decode_row(definition, synthetic_matrix(definition, 1, rng)[0])
+        engine, full = one_answer_set(definition, answers)
+        print(f"| {definition.id} | {engine[0]:.1f} / {engine[1]:.1f} | "
+              f"{full[0]:.1f} / {full[1]:.1f} |", flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -145,7 +164,13 @@ def main() -> None:
     parser.add_argument("--sample", type=int, default=20_000)
     parser.add_argument("--only", nargs="*", help="instrument ids (default: all)")
     parser.add_argument("--seed", type=int, default=20261124)
+    parser.add_argument("--single-only", action="store_true",
+                        help="only the one-answer-set timings (quick; repeat it at different "
+                             "moments on a shared machine)")
     args = parser.parse_args()
+    if args.single_only:
+        single_only(load_library(), args.only, np.random.default_rng(args.seed))
+        return
 
     rng = np.random.default_rng(args.seed)
     library = load_library()

@@ -85,6 +85,9 @@ class ConditionSet:
                                 dtype=float)[:, np.newaxis]
         self._negate = np.asarray([negate for _, _, negate in atom_intervals],
                                   dtype=bool)[:, np.newaxis]
+        # one-sided sets (only gte/gt, or only lte/lt) need one comparison instead of two
+        self._bounded_below = bool((self._low > -np.inf).any())
+        self._bounded_above = bool((self._high < np.inf).any())
         self._any_negated = bool(self._negate.any())
         self._all_negated = bool(self._negate.size) and bool(self._negate.all())
         # How atoms group into comparisons (an `in` or a multiple-choice comparison has several)
@@ -125,14 +128,25 @@ class ConditionSet:
             values = referenced.take(self._positions, axis=0)
         else:
             values = answers.take(self._columns, axis=0)
-        inside_wanted = holds != self._all_negated  # which test answers the question
         if self._any_negated and not self._all_negated:
-            inside = (values >= self._low) & (values <= self._high)
-            outside = (values < self._low) | (values > self._high)
+            inside, outside = self._inside(values), self._outside(values)
             return np.where(self._negate, outside, inside) if holds else np.where(
                 self._negate, inside, outside)
-        if inside_wanted:
-            return (values >= self._low) & (values <= self._high)
+        inside_wanted = holds != self._all_negated  # which test answers the question
+        return self._inside(values) if inside_wanted else self._outside(values)
+
+    def _inside(self, values: np.ndarray) -> np.ndarray:
+        if not self._bounded_above:
+            return values >= self._low
+        if not self._bounded_below:
+            return values <= self._high
+        return (values >= self._low) & (values <= self._high)
+
+    def _outside(self, values: np.ndarray) -> np.ndarray:
+        if not self._bounded_above:
+            return values < self._low
+        if not self._bounded_below:
+            return values > self._high
         return (values < self._low) | (values > self._high)
 
     def _combine(self, atoms: np.ndarray, holds: bool) -> np.ndarray:

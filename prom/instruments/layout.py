@@ -31,7 +31,9 @@ class AnswerLayout:
         columns: list[Column] = []
         self.item_columns: dict[str, list[int]] = {}
         self.option_column: dict[tuple[str, Code], int] = {}
-        self._encoders: list[tuple[str, int, Any]] = []
+        # item id → (first column, how): None for a number (integer, boolean), {code: value} for
+        # a single choice, or (option count, {code: column}) for a multiple choice
+        self._encoder_of: dict[str, tuple[int, Any]] = {}
         for item in definition.items:
             response = item.response
             if not response.scorable:
@@ -42,17 +44,15 @@ class AnswerLayout:
                     self.option_column[(item.id, option.code)] = len(columns)
                     columns.append(Column(item.id, option.code))
                 positions = {option.code: start + k for k, option in enumerate(response.options)}
-                self._encoders.append((item.id, start, ("multiple", len(response.options),
-                                                        positions)))
+                self._encoder_of[item.id] = (start, (len(response.options), positions))
             else:
                 columns.append(Column(item.id, None))
                 if response.type == "single_choice":
                     values = {option.code: option.value for option in response.options}
-                    self._encoders.append((item.id, start, ("choice", values)))
+                    self._encoder_of[item.id] = (start, values)
                 else:  # integer, boolean: the answer is its own number
-                    self._encoders.append((item.id, start, ("number",)))
+                    self._encoder_of[item.id] = (start, None)
             self.item_columns[item.id] = list(range(start, len(columns)))
-        self._encoder_of = {item_id: (start, how) for item_id, start, how in self._encoders}
         self.columns = tuple(columns)
         self.width = len(columns)
 
@@ -78,13 +78,12 @@ class AnswerLayout:
             if encoder is None or value is None:  # unscored (date, text) or unanswered
                 continue
             start, how = encoder
-            kind = how[0]
-            if kind == "number":
+            if how is None:
                 row[start] = value
-            elif kind == "choice":
-                row[start] = how[1][value]
+            elif type(how) is dict:
+                row[start] = how[value]
             else:
-                _, count, positions = how
+                count, positions = how
                 row[start:start + count] = [0.0] * count
                 for code in value:
                     row[positions[code]] = 1.0

@@ -13,7 +13,6 @@ from __future__ import annotations
 import functools
 import itertools
 from collections.abc import Mapping
-from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, NamedTuple
 
@@ -59,8 +58,7 @@ class Score(NamedTuple):
 _new_score = functools.partial(tuple.__new__, Score)
 
 
-@dataclass(frozen=True, slots=True)
-class ScoredResponse:
+class ScoredResponse(NamedTuple):
     scores: Mapping[str, Score]
     alerts: tuple[Alert, ...]
 
