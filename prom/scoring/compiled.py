@@ -148,8 +148,10 @@ class CompiledScorer:
         self._entry_columns = np.asarray([e.column for e in entries], dtype=np.intp)
         self._entry_shift = np.asarray(shifts, dtype=float)[:, np.newaxis]
         self._entry_missing = np.asarray(missing, dtype=float)[:, np.newaxis]
-        # "answered" needs no table: it is "not the missing row"
-        self._contribution = np.asarray(table, dtype=float)
+        # (contribution, answered) per row: answered is 0 only on the missing rows
+        answered = np.ones(len(table))
+        answered[missing] = 0.0
+        self._pairs = np.column_stack([np.asarray(table, dtype=float), answered])
         self._fill = None
         if fillable:
             self._fill = (ConditionSet(unique, self.layout),
@@ -165,8 +167,8 @@ class CompiledScorer:
         return self._entry_missing + hidden
 
     def _compile_totals(self, entries: list[_Entry]) -> None:
-        """One (3·scales × 2·entries) matrix turns [contributions; answered flags] into, per
-        scale, numerator, denominator and number answered:
+        """One (3·scales × 2·entries) matrix turns the gathered (contribution, answered) pairs
+        into, per scale, numerator, denominator and number answered:
 
         - sum, count, lookup, named: Σ contributions / 1
         - mean: Σ / n answered;  prorated_sum: n_items · Σ / n answered
@@ -195,9 +197,9 @@ class CompiledScorer:
                 weights[e, 1, s + k] = 1.0
             if entry.counts_as_answered:
                 weights[e, 1, 2 * s + k] = 1.0
-        # (3·scales × 2·entries): rows are outputs, columns [contributions | answered]
-        self._weights = np.ascontiguousarray(
-            np.concatenate([weights[:, 0, :], weights[:, 1, :]]).T)
+        # (3·scales × 2·entries): rows are outputs; columns interleave each entry's
+        # contribution and answered flag, matching the gathered pairs
+        self._weights = np.ascontiguousarray(weights.reshape(2 * len(entries), 3 * s).T)
         # Methods that do not divide get denominator 1. Those that do get a tiny floor: with no
         # item answered the numerator is 0 too, so 0 / tiny = 0 — no warning; status masks it.
         self._floor = np.asarray([np.finfo(float).tiny if x.method in _DIVIDING else 1.0
@@ -277,13 +279,9 @@ class CompiledScorer:
         columns = answers.T  # column-major from here on: every array is (things × rows)
         rows = np.fmax(columns.take(self._entry_columns, axis=0) + self._entry_shift,
                        self._unanswered_rows(columns)).astype(np.intp)
-        # [contributions; answered] in one buffer; answered = "not the missing row" (a hidden
-        # item's row, missing + 1, counts as answered: it scores its hidden value)
-        q = len(self._entry_columns)
-        gathered = np.empty((2 * q, rows.shape[1]))
-        self._contribution.take(rows, out=gathered[:q], mode="clip")
-        np.not_equal(rows, self._entry_missing, out=gathered[q:])
-        totals = self._weights @ gathered
+        # (entries × rows × 2) pairs → (2·entries × rows), interleaved: a view for one row
+        pairs = self._pairs.take(rows, axis=0)
+        totals = self._weights @ pairs.transpose(0, 2, 1).reshape(-1, rows.shape[1])
         s = len(self.scales)
         n_answered = totals[2 * s:]
         values = totals[:s] / np.fmax(totals[s:2 * s], self._floor)
