@@ -8,6 +8,7 @@ from typing import Any
 from flask import Flask
 
 from prom.api import register_blueprints
+from prom.auth import configure_tokens
 from prom.cli import register_commands
 from prom.config import configure
 from prom.errors import register_error_handlers
@@ -30,6 +31,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     limiter.init_app(app)
     compress.init_app(app)
 
+    configure_tokens(jwt)
     register_blueprints(api)
 
     register_error_handlers(app)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import click
 from alembic.util import CommandError
 from flask import Flask
-from flask.cli import AppGroup, FlaskGroup
+from flask.cli import AppGroup, FlaskGroup, with_appcontext
 
 from prom import migrations
 from prom.extensions import db
@@ -199,9 +199,36 @@ def score_command(instrument_id: str, input_csv: str, output: str | None, versio
 
 
 # ---------------------------------------------------------------------------------------------
+# prom create-admin
+
+
+@click.command("create-admin")
+@click.option("--email", required=True, help="The admin's email, used to sign in.")
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True,
+              help="At least 10 characters; prompted for when omitted (keeps it out of shell "
+                   "history).")
+@with_appcontext
+def create_admin(email: str, password: str) -> None:
+    """Create the first admin account (or another one)."""
+    from prom.errors import ProblemError
+    from prom.services.accounts import create_user
+    from prom.services.passwords import MIN_LENGTH
+
+    if len(password) < MIN_LENGTH:
+        raise click.ClickException(f"The password needs at least {MIN_LENGTH} characters.")
+    try:
+        user = create_user(email, password, "admin")
+    except ProblemError as error:
+        raise click.ClickException(error.detail if not error.errors else
+                                   "; ".join(f"{k}: {', '.join(v)}"
+                                             for k, v in error.errors.items())) from error
+    click.echo(f"Created admin {user.email} ({user.id}).")
+
+
+# ---------------------------------------------------------------------------------------------
 
 #: Every prom command group, registered on ``app.cli`` by :func:`register_commands`.
-COMMAND_GROUPS: list[click.Command] = [db_cli, instruments_cli, score_command]
+COMMAND_GROUPS: list[click.Command] = [db_cli, instruments_cli, score_command, create_admin]
 
 
 def register_commands(app: Flask) -> None:

@@ -15,6 +15,8 @@ Environment variables, all optional:
 ``PROM_RATELIMIT_STORAGE_URL``  rate-limit counters, e.g. ``redis://127.0.0.1:6379``; memory
 ``PROM_INSTRUMENTS_DIR``        instrument definitions; default the repository's instruments/
 ``PROM_INSTRUMENTS_PATH``       overlay directory of licensed instrument text; unset
+``PROM_ACCESS_TOKEN_MINUTES``   access-token lifetime in minutes; 15
+``PROM_REFRESH_TOKEN_DAYS``     refresh-token lifetime in days; 30
 ``PROM_LOG_LEVEL``              DEBUG, INFO, WARNING, ERROR or CRITICAL; INFO
 ==============================  ================================================================
 """
@@ -24,6 +26,7 @@ from __future__ import annotations
 import dataclasses
 import os
 from collections.abc import Mapping
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -62,6 +65,21 @@ class Config:
 
     RATELIMIT_HEADERS_ENABLED: bool = True
     """Send Retry-After (and X-RateLimit-*) so a limited client knows when to try again."""
+
+    RATELIMIT_AUTH_PER_ADDRESS: str = "10 per minute"
+    """Sign-in, activation and refresh attempts allowed per client address."""
+
+    RATELIMIT_AUTH_PER_ACCOUNT: str = "5 per minute"
+    """Sign-in attempts allowed per account (email or username), from any address."""
+
+    JWT_ACCESS_TOKEN_EXPIRES: timedelta = timedelta(minutes=15)
+    """Lifetime of an access token; short, because a stolen one cannot be recalled sooner."""
+
+    JWT_REFRESH_TOKEN_EXPIRES: timedelta = timedelta(days=30)
+    """Lifetime of a refresh token; each use rotates it."""
+
+    ACTIVATION_CODE_DAYS: int = 30
+    """Days a participant's one-time activation code stays valid."""
 
     INSTRUMENTS_DIR: Path | None = None
     """Directory of instrument definitions; the repository's instruments/ when unset."""
@@ -115,6 +133,12 @@ class Config:
             settings["INSTRUMENTS_DIR"] = Path(directory)
         if overlay := get("PROM_INSTRUMENTS_PATH"):
             settings["INSTRUMENTS_PATH"] = Path(overlay)
+        if minutes := get("PROM_ACCESS_TOKEN_MINUTES"):
+            settings["JWT_ACCESS_TOKEN_EXPIRES"] = timedelta(
+                minutes=_positive_int("PROM_ACCESS_TOKEN_MINUTES", minutes, unit="minutes"))
+        if days := get("PROM_REFRESH_TOKEN_DAYS"):
+            settings["JWT_REFRESH_TOKEN_EXPIRES"] = timedelta(
+                days=_positive_int("PROM_REFRESH_TOKEN_DAYS", days, unit="days"))
         if level := get("PROM_LOG_LEVEL"):
             settings["LOG_LEVEL"] = _log_level("PROM_LOG_LEVEL", level)
         return cls(**settings)
@@ -147,11 +171,11 @@ def warn_about_development_secrets(app: Flask) -> None:
             )
 
 
-def _positive_int(name: str, raw: str) -> int:
+def _positive_int(name: str, raw: str, unit: str = "bytes") -> int:
     try:
         value = int(raw)
     except ValueError:
-        raise ValueError(f"{name} must be a whole number of bytes, got {raw!r}") from None
+        raise ValueError(f"{name} must be a whole number of {unit}, got {raw!r}") from None
     if value <= 0:
         raise ValueError(f"{name} must be positive, got {value}")
     return value

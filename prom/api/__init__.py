@@ -7,7 +7,7 @@ line to :data:`BLUEPRINTS`: ``(responses.blp, API_V1)``.
 
 from flask_smorest import Api, Blueprint
 
-from prom.api import health, instruments
+from prom.api import accounts, auth, health, instruments
 
 #: Base path of the versioned resources.
 API_V1 = "/api/v1"
@@ -16,6 +16,10 @@ API_V1 = "/api/v1"
 BLUEPRINTS: list[tuple[Blueprint, str]] = [
     (health.blp, ""),  # /healthz stays outside the versioned API
     (instruments.blp, API_V1),
+    (auth.blp, API_V1),
+    (accounts.me_blp, API_V1),
+    (accounts.sites_blp, API_V1),
+    (accounts.users_blp, API_V1),
 ]
 
 

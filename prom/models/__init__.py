@@ -7,6 +7,8 @@ imported below so that importing ``prom.models`` registers every table on ``Base
 which is what Alembic's autogenerate and the model/migration drift check compare against.
 """
 
+from prom.models.accounts import ActivationCode, RefreshToken, RevokedSession, Site, User, UserSite
 from prom.models.audit import AuditEvent
 
-__all__ = ["AuditEvent"]
+__all__ = ["ActivationCode", "AuditEvent", "RefreshToken", "RevokedSession", "Site", "User",
+           "UserSite"]

@@ -1,0 +1,67 @@
+"""Who is calling: token wiring for flask-jwt-extended, and the checks views use.
+
+Tokens carry the user id (`sub`), the role and the sign-in family (`fam`). Every authenticated
+request loads the user (a deactivated account stops working at once) and checks that the family
+has not been revoked; both live in the database, so they hold across workers and restarts.
+
+Views declare access with `@roles_required("admin")`, or `@roles_required()` for any signed-in
+user, and read the caller with `current_user()`. Checks on *which* record a caller may touch
+belong to the services, which answer 404 for records outside the caller's scope.
+"""
+
+from __future__ import annotations
+
+import functools
+import uuid
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from flask_jwt_extended import JWTManager, get_current_user, verify_jwt_in_request
+from sqlalchemy import select
+
+from prom.errors import Forbidden
+from prom.extensions import db
+from prom.models.accounts import RevokedSession, User
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def configure_tokens(jwt: JWTManager) -> None:
+    """Teach the JWT manager how to find a token's user and whether its session is revoked."""
+
+    @jwt.user_lookup_loader
+    def load_user(_header: dict, payload: dict) -> User | None:
+        try:
+            user_id = uuid.UUID(payload["sub"])
+        except (KeyError, ValueError):
+            return None
+        user = db.session.get(User, user_id)
+        return user if user is not None and user.active else None
+
+    @jwt.token_in_blocklist_loader
+    def session_revoked(_header: dict, payload: dict) -> bool:
+        family = payload.get("fam")
+        if family is None:
+            return True  # not a token this server issued
+        return db.session.scalar(
+            select(RevokedSession.family).where(RevokedSession.family == family)) is not None
+
+
+def current_user() -> User:
+    return get_current_user()
+
+
+def roles_required(*roles: str) -> Callable[[F], F]:
+    """A valid access token, from one of `roles` (any role when none are named)."""
+
+    def decorate(view: F) -> F:
+        @functools.wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            verify_jwt_in_request()
+            if roles and current_user().role not in roles:
+                raise Forbidden("Your role may not do this.")
+            return view(*args, **kwargs)
+
+        return wrapper  # type: ignore[return-value]
+
+    return decorate
