@@ -49,6 +49,7 @@ class ProblemError(Exception):
 
     status: ClassVar[int] = 500
     title: ClassVar[str] = "Internal Server Error"
+    default_detail: ClassVar[str | None] = None
 
     def __init__(
         self,
@@ -57,7 +58,7 @@ class ProblemError(Exception):
         errors: Mapping[str, Iterable[str]] | None = None,
         headers: Mapping[str, str] | None = None,
     ) -> None:
-        self.detail = detail or self.title
+        self.detail = detail or self.default_detail or self.title
         self.errors: FieldErrors = {path: list(msgs) for path, msgs in (errors or {}).items()}
         self.headers = dict(headers or {})
         super().__init__(self.detail)
@@ -99,6 +100,7 @@ class ValidationFailed(ProblemError):
 
     status = 422
     title = "Validation Failed"
+    default_detail = "The request has invalid fields; see errors."
 
 
 class ServiceUnavailable(ProblemError):
@@ -216,7 +218,7 @@ def _handle_http_exception(error: HTTPException) -> Response:
         errors = _strip_locations(data["messages"])
         if status == ValidationFailed.status:
             title = ValidationFailed.title
-            detail = "The request has invalid fields; see errors."
+            detail = ValidationFailed.default_detail
     if "message" in data:
         detail = str(data["message"])
     headers.update(data.get("headers") or {})

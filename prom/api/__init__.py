@@ -7,7 +7,7 @@ line to :data:`BLUEPRINTS`: ``(responses.blp, API_V1)``.
 
 from flask_smorest import Api, Blueprint
 
-from prom.api import accounts, auth, health, instruments
+from prom.api import accounts, auth, health, instruments, participants, studies
 
 #: Base path of the versioned resources.
 API_V1 = "/api/v1"
@@ -20,6 +20,8 @@ BLUEPRINTS: list[tuple[Blueprint, str]] = [
     (accounts.me_blp, API_V1),
     (accounts.sites_blp, API_V1),
     (accounts.users_blp, API_V1),
+    (studies.blp, API_V1),
+    (participants.blp, API_V1),
 ]
 
 

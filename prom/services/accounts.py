@@ -42,7 +42,7 @@ def create_user(email: str, password: str, role: str, site_ids: Iterable[uuid.UU
     """A staff account (admin, clinician or researcher)."""
     if role not in STAFF_ROLES:
         raise ValidationFailed(errors={"role": [f"must be one of {', '.join(STAFF_ROLES)}"]})
-    sites = _sites(site_ids)
+    sites = sites_by_id(site_ids)
     user = User(id=uuid.uuid4(), role=role, email=email.strip().lower(),
                 password_hash=hash_password(password), sites=sites)
     db.session.add(user)
@@ -58,10 +58,17 @@ def list_users() -> list[User]:
 
 def create_participant_user(site_id: uuid.UUID | None = None,
                             *, actor: uuid.UUID | None = None) -> tuple[User, str]:
-    """A participant account with no password yet, and its one-time activation code.
+    """A participant account with no password yet, and its one-time activation code."""
+    user, code = new_participant_account(sites_by_id([site_id] if site_id else []), actor=actor)
+    db.session.commit()
+    return user, code
 
-    Only the code's hash is stored: the plain code is shown once, to the enrolling clinician."""
-    user = User(id=uuid.uuid4(), role="participant", sites=_sites([site_id] if site_id else []))
+
+def new_participant_account(sites: list[Site], *,
+                            actor: uuid.UUID | None = None) -> tuple[User, str]:
+    """Add (without committing: enrolment commits it with the participant) a participant account
+    and its activation code. Only the code's hash is stored; the plain code is shown once."""
+    user = User(id=uuid.uuid4(), role="participant", sites=sites)
     code = "".join(secrets.choice(ACTIVATION_CODE_ALPHABET)
                    for _ in range(ACTIVATION_CODE_LENGTH))
     days = current_app.config["ACTIVATION_CODE_DAYS"] if has_app_context() else 30
@@ -71,7 +78,6 @@ def create_participant_user(site_id: uuid.UUID | None = None,
                                   expires_at=datetime.now(UTC) + timedelta(days=days)))
     audit.record("user.create", actor=actor, target=("user", user.id),
                  detail={"role": "participant"})
-    db.session.commit()
     return user, code
 
 
@@ -81,7 +87,8 @@ def activation_code_hash(code: str) -> str:
     return hashlib.sha256(normalised.encode()).hexdigest()
 
 
-def _sites(site_ids: Iterable[uuid.UUID]) -> list[Site]:
+def sites_by_id(site_ids: Iterable[uuid.UUID]) -> list[Site]:
+    """The sites with these ids; 422 naming `site_ids` when any does not exist."""
     wanted = list(dict.fromkeys(site_ids))
     if not wanted:
         return []

@@ -1,0 +1,59 @@
+"""Participants: enrolment into a study (`/studies/{id}/participants`) and reads."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from flask_smorest import Blueprint
+from marshmallow import RAISE
+
+from prom.auth import current_user, roles_required
+from prom.errors import ProblemSchema
+from prom.models.participants import Participant
+from prom.schemas.participants import (
+    EnrolledSchema,
+    PageArgsSchema,
+    ParticipantCreateSchema,
+    ParticipantPageSchema,
+    ParticipantSchema,
+)
+from prom.services import participants as service
+
+PROBLEM = {"schema": ProblemSchema, "content_type": "application/problem+json"}
+
+blp = Blueprint("participants", __name__, url_prefix="",
+                description="Enrolment and participant records, scoped to the caller")
+
+
+@blp.route("/studies/<uuid:study_id>/participants", methods=["POST"])
+@blp.arguments(ParticipantCreateSchema)
+@blp.response(201, EnrolledSchema)
+@blp.alt_response(403, **PROBLEM)
+@blp.alt_response(404, **PROBLEM)
+@roles_required("admin", "clinician")
+def enrol(body: dict[str, Any], study_id: UUID) -> service.Enrolment:
+    """Enrol a participant (clinician of the site, or admin); returns the activation code once"""
+    return service.enrol(study_id, body, actor=current_user())
+
+
+@blp.route("/studies/<uuid:study_id>/participants")
+@blp.arguments(PageArgsSchema, location="query", as_kwargs=True, unknown=RAISE)
+@blp.response(200, ParticipantPageSchema)
+@blp.alt_response(403, **PROBLEM)
+@blp.alt_response(404, **PROBLEM)
+@roles_required()
+def list_participants(study_id: UUID, limit: int, cursor: str | None = None) -> dict[str, Any]:
+    """List a study's participants the caller may see, oldest first (cursor pagination)"""
+    page, next_cursor = service.list_participants(study_id, current_user(), limit=limit,
+                                                  cursor=cursor)
+    return {"items": page, "next_cursor": next_cursor}
+
+
+@blp.route("/participants/<uuid:participant_id>")
+@blp.response(200, ParticipantSchema)
+@blp.alt_response(404, **PROBLEM)
+@roles_required()
+def get_participant(participant_id: UUID) -> Participant:
+    """Get a participant (staff in scope, or the participant themself)"""
+    return service.get_participant(participant_id, current_user())

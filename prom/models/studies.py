@@ -1,0 +1,82 @@
+"""Studies: arms, the schedule of timepoints, and the researchers granted access.
+
+A timepoint's target day counts from the participant's anchor date (enrolment, or randomisation
+when recorded); `window_before`/`window_after` bound the days around it in which a response counts
+for that timepoint. Instruments are referred to by id and must exist in the instrument library.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+from sqlalchemy import CheckConstraint, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from prom.db import Base, JSONDocument
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Study(Base):
+    __tablename__ = "studies"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(default=_now)
+
+    arms: Mapped[list[Arm]] = relationship(back_populates="study", lazy="selectin",
+                                           order_by="Arm.position", cascade="all")
+    schedule: Mapped[list[Timepoint]] = relationship(back_populates="study", lazy="selectin",
+                                                     order_by="Timepoint.position",
+                                                     cascade="all")
+
+    def arm(self, code: str) -> Arm | None:
+        return next((arm for arm in self.arms if arm.code == code), None)
+
+
+class Arm(Base):
+    """A trial arm: intervention, usual care, active control…"""
+
+    __tablename__ = "arms"
+    __table_args__ = (UniqueConstraint("study_id", "code"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    study_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("studies.id"))
+    code: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(200))
+    position: Mapped[int] = mapped_column(Integer)  # order as declared
+
+    study: Mapped[Study] = relationship(back_populates="arms")
+
+
+class Timepoint(Base):
+    __tablename__ = "timepoints"
+    __table_args__ = (
+        UniqueConstraint("study_id", "code"),
+        CheckConstraint("window_before >= 0 AND window_after >= 0", name="windows_not_negative"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    study_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("studies.id"))
+    code: Mapped[str] = mapped_column(String(64))  # free text: baseline, week4, post, fu3m…
+    day: Mapped[int] = mapped_column(Integer)  # target day after the anchor; may be negative
+    window_before: Mapped[int] = mapped_column(Integer)  # days before `day` still counted
+    window_after: Mapped[int] = mapped_column(Integer)  # days after `day` still counted
+    instruments: Mapped[list[str]] = mapped_column(JSONDocument)  # instrument ids, in order
+    position: Mapped[int] = mapped_column(Integer)
+
+    study: Mapped[Study] = relationship(back_populates="schedule")
+
+
+class StudyMember(Base):
+    """A researcher's access to a study."""
+
+    __tablename__ = "study_members"
+
+    study_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("studies.id"), primary_key=True)
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    granted_at: Mapped[datetime] = mapped_column(default=_now)

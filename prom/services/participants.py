@@ -1,0 +1,118 @@
+"""Participants: enrolment, and reads scoped to who is asking.
+
+Scope: admins see everyone; clinicians the participants of their sites; researchers the
+participants of studies granted to them; a participant only themself. A record outside the scope
+is reported as not found, so ids reveal nothing. Every read of participant data is audited.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, tuple_
+
+from prom.errors import Forbidden, NotFound, ValidationFailed
+from prom.extensions import db
+from prom.models.accounts import Site, User
+from prom.models.participants import Participant
+from prom.services import audit, studies
+from prom.services.accounts import new_participant_account
+
+
+@dataclass(frozen=True)
+class Enrolment:
+    """A new participant and their one-time activation code (shown once, never stored)."""
+
+    participant: Participant
+    activation_code: str
+
+    def __getattr__(self, name: str) -> Any:  # the participant's fields, for serialisation
+        return getattr(self.participant, name)
+
+
+def enrol(study_id: uuid.UUID, data: dict[str, Any], *, actor: User) -> Enrolment:
+    """Enrol a participant; returns the record with its one-time activation code."""
+    study = studies.get_study(study_id, actor)
+    site = db.session.get(Site, data["site_id"])
+    if site is None:
+        raise ValidationFailed(errors={"site_id": [f"unknown site {data['site_id']}"]})
+    if actor.role != "admin" and site.id not in actor.site_ids:
+        raise Forbidden(f"You are not a member of site {site.code}.")
+    arm = study.arm(data["arm"])
+    if arm is None:
+        raise ValidationFailed(errors={"arm": [
+            f"no arm {data['arm']!r} in this study; arms: "
+            f"{', '.join(a.code for a in study.arms)}"]})
+    user, code = new_participant_account([site], actor=actor.id)
+    participant = Participant(id=uuid.uuid4(), study_id=study.id, site_id=site.id, arm=arm,
+                              user_id=user.id, enrolled_on=data["enrolled_on"],
+                              language=data["language"], timezone=data["timezone"],
+                              created_by=actor.id)
+    db.session.add(participant)
+    audit.record("participant.create", actor=actor.id, target=("participant", participant.id),
+                 detail={"study_id": str(study.id), "site_id": str(site.id), "arm": arm.code})
+    db.session.commit()
+    return Enrolment(participant, code)
+
+
+def list_participants(study_id: uuid.UUID, viewer: User, *, limit: int,
+                      cursor: str | None) -> tuple[list[Participant], str | None]:
+    """One page, oldest first, and the cursor of the next page (None after the last)."""
+    if viewer.role == "participant":
+        raise Forbidden("Participants cannot list a study's participants.")
+    study = studies.get_study(study_id, viewer)
+    query = (select(Participant).where(Participant.study_id == study.id)
+             .order_by(Participant.created_at, Participant.id).limit(limit + 1))
+    if viewer.role == "clinician":
+        query = query.where(Participant.site_id.in_(viewer.site_ids))
+    if cursor is not None:
+        query = query.where(tuple_(Participant.created_at, Participant.id) > _decode(cursor))
+    page = list(db.session.scalars(query))
+    more = len(page) > limit
+    page = page[:limit]
+    audit.record("participant.list", actor=viewer.id, target=("study", study.id),
+                 detail={"count": len(page)})
+    db.session.commit()
+    return page, _encode(page[-1]) if more else None
+
+
+def get_participant(participant_id: uuid.UUID, viewer: User) -> Participant:
+    participant = db.session.get(Participant, participant_id)
+    if participant is None or not can_see(viewer, participant):
+        raise NotFound(f"No participant {participant_id}.")
+    audit.record("participant.read", actor=viewer.id, target=("participant", participant.id))
+    db.session.commit()
+    return participant
+
+
+def can_see(viewer: User, participant: Participant) -> bool:
+    if viewer.role == "admin":
+        return True
+    if viewer.role == "clinician":
+        return participant.site_id in viewer.site_ids
+    if viewer.role == "researcher":
+        return studies.is_member(participant.study_id, viewer)
+    return participant.user_id == viewer.id
+
+
+def _encode(last: Participant) -> str:
+    raw = json.dumps([last.created_at.isoformat(), str(last.id)]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode(cursor: str) -> tuple[datetime, uuid.UUID]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        created_at, participant_id = json.loads(raw)
+        when = datetime.fromisoformat(created_at)
+        if when.tzinfo is None:
+            raise ValueError("naive")
+        return when, uuid.UUID(participant_id)
+    except (ValueError, TypeError, binascii.Error, json.JSONDecodeError) as error:
+        raise ValidationFailed(errors={"cursor": ["not a cursor this API returned"]}) from error
