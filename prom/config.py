@@ -81,6 +81,11 @@ class Config:
     ACTIVATION_CODE_DAYS: int = 30
     """Days a participant's one-time activation code stays valid."""
 
+    ARGON2_TIME_COST: int = 3
+    ARGON2_MEMORY_KIB: int = 65536
+    ARGON2_PARALLELISM: int = 4
+    """Password-hashing cost (argon2id): argon2-cffi's RFC 9106 defaults. Tests lower it."""
+
     INSTRUMENTS_DIR: Path | None = None
     """Directory of instrument definitions; the repository's instruments/ when unset."""
 

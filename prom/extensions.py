@@ -10,10 +10,12 @@ engine setup, and nothing Flask-specific leaks into queries.
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 from dataclasses import dataclass
 from http import HTTPStatus
+from pathlib import Path
 from typing import Any
 
 import flask_smorest
@@ -174,11 +176,30 @@ class InstrumentLibrary:
     """
 
     def init_app(self, app: Flask) -> None:
-        from prom.instruments import load_library
         from prom.services.instruments import EXTENSION_KEY
 
-        app.extensions[EXTENSION_KEY] = load_library(
+        app.extensions[EXTENSION_KEY] = _load_library_once(
             app.config.get("INSTRUMENTS_DIR"), app.config.get("INSTRUMENTS_PATH"))
+
+
+def _load_library_once(directory: Any, overlay: Any) -> Any:
+    """The library, loaded once per process for the same files (every test builds an app; a
+    process with several apps shares one immutable library). A changed file is a new key."""
+    from prom.instruments.loader import DEFAULT_DIRECTORY
+
+    paths = [Path(directory or DEFAULT_DIRECTORY), *([Path(overlay)] if overlay else [])]
+    fingerprint = tuple(
+        (str(path), tuple(sorted((f.name, f.stat().st_mtime_ns) for f in path.rglob("*")
+                                 if f.is_file())) if path.is_dir() else None)
+        for path in paths)
+    return _cached_library(fingerprint, directory, overlay)
+
+
+@functools.lru_cache(maxsize=8)
+def _cached_library(_fingerprint: tuple, directory: Any, overlay: Any) -> Any:
+    from prom.instruments import load_library
+
+    return load_library(directory, overlay)
 
 
 db = Database()

@@ -24,6 +24,9 @@ from prom import migrations
 from prom.app import create_app
 from prom.extensions import create_database_engine, db
 
+#: argon2id at its minimum cost: tests hash hundreds of passwords (production keeps the default).
+FAST_PASSWORD_HASHING = {"ARGON2_TIME_COST": 1, "ARGON2_MEMORY_KIB": 8, "ARGON2_PARALLELISM": 1}
+
 
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
@@ -41,7 +44,7 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 @pytest.fixture
 def app(database_url: str) -> Iterator[Flask]:
-    app = create_app({"TESTING": True, "DATABASE_URL": database_url})
+    app = create_app({"TESTING": True, "DATABASE_URL": database_url, **FAST_PASSWORD_HASHING})
     yield app
     with app.app_context():
         db.engine.dispose()
