@@ -7,7 +7,7 @@ line to :data:`BLUEPRINTS`: ``(responses.blp, API_V1)``.
 
 from flask_smorest import Api, Blueprint
 
-from prom.api import accounts, auth, health, instruments, participants, studies
+from prom.api import accounts, auth, health, instruments, participants, responses, studies
 
 #: Base path of the versioned resources.
 API_V1 = "/api/v1"
@@ -22,6 +22,7 @@ BLUEPRINTS: list[tuple[Blueprint, str]] = [
     (accounts.users_blp, API_V1),
     (studies.blp, API_V1),
     (participants.blp, API_V1),
+    (responses.blp, API_V1),
 ]
 
 

@@ -10,7 +10,9 @@ which is what Alembic's autogenerate and the model/migration drift check compare
 from prom.models.accounts import ActivationCode, RefreshToken, RevokedSession, Site, User, UserSite
 from prom.models.audit import AuditEvent
 from prom.models.participants import Participant
+from prom.models.responses import Alert, Response, ResponseVersion, Score
 from prom.models.studies import Arm, Study, StudyMember, Timepoint
 
-__all__ = ["ActivationCode", "Arm", "AuditEvent", "Participant", "RefreshToken",
-           "RevokedSession", "Site", "Study", "StudyMember", "Timepoint", "User", "UserSite"]
+__all__ = ["ActivationCode", "Alert", "Arm", "AuditEvent", "Participant", "RefreshToken",
+           "Response", "ResponseVersion", "RevokedSession", "Score", "Site", "Study",
+           "StudyMember", "Timepoint", "User", "UserSite"]
