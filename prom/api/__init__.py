@@ -23,6 +23,7 @@ BLUEPRINTS: list[tuple[Blueprint, str]] = [
     (studies.blp, API_V1),
     (participants.blp, API_V1),
     (responses.blp, API_V1),
+    (responses.lists_blp, API_V1),
 ]
 
 

@@ -30,40 +30,40 @@ users_blp = Blueprint("users", __name__, url_prefix="/users", description="Staff
 
 
 @me_blp.route("")
+@roles_required()
 @me_blp.response(200, MeSchema)
 @me_blp.alt_response(401, **PROBLEM)
-@roles_required()
 def me() -> User:
     """The account the token belongs to"""
     return current_user()
 
 
 @sites_blp.route("", methods=["POST"])
+@roles_required("admin")
 @sites_blp.arguments(SiteSchema)
 @sites_blp.response(201, SiteSchema)
 @sites_blp.alt_response(403, **PROBLEM)
 @sites_blp.alt_response(409, **PROBLEM)
-@roles_required("admin")
 def create_site(body: dict[str, Any]) -> Site:
     """Create a site (admin)"""
     return service.create_site(body["code"], body["name"], actor=current_user().id)
 
 
 @sites_blp.route("")
+@roles_required("admin", "clinician", "researcher")
 @sites_blp.response(200, SiteListSchema)
 @sites_blp.alt_response(403, **PROBLEM)
-@roles_required("admin", "clinician", "researcher")
 def list_sites() -> dict[str, Any]:
     """List sites: all for admins, one's own for other staff"""
     return {"items": service.list_sites(current_user())}
 
 
 @users_blp.route("", methods=["POST"])
+@roles_required("admin")
 @users_blp.arguments(UserCreateSchema)
 @users_blp.response(201, UserSchema)
 @users_blp.alt_response(403, **PROBLEM)
 @users_blp.alt_response(409, **PROBLEM)
-@roles_required("admin")
 def create_user(body: dict[str, Any]) -> User:
     """Create a staff account (admin)"""
     return service.create_user(body["email"], body["password"], body["role"], body["site_ids"],
@@ -71,9 +71,9 @@ def create_user(body: dict[str, Any]) -> User:
 
 
 @users_blp.route("")
+@roles_required("admin")
 @users_blp.response(200, UserListSchema)
 @users_blp.alt_response(403, **PROBLEM)
-@roles_required("admin")
 def list_users() -> dict[str, Any]:
     """List every account (admin)"""
     return {"items": service.list_users()}

@@ -70,20 +70,20 @@ def activate(body: dict[str, Any]) -> dict[str, Any]:
 
 
 @blp.route("/refresh", methods=["POST"])
+@limiter.limit(_per_address, error_message=TOO_MANY)
+@jwt_required(refresh=True)
 @blp.response(200, TokensSchema)
 @blp.alt_response(401, **UNAUTHORIZED)
 @blp.alt_response(429, **UNAUTHORIZED)
-@limiter.limit(_per_address, error_message=TOO_MANY)
-@jwt_required(refresh=True)
 def refresh() -> dict[str, Any]:
     """Exchange the refresh token (as Authorization: Bearer) for new tokens; it is single use"""
     return service.refresh(current_user(), get_jwt())
 
 
 @blp.route("/logout", methods=["POST"])
+@roles_required()
 @blp.response(204)
 @blp.alt_response(401, **UNAUTHORIZED)
-@roles_required()
 def logout() -> None:
     """End this sign-in: its access and refresh tokens stop working everywhere"""
     service.logout(current_user(), get_jwt())

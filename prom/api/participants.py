@@ -27,22 +27,22 @@ blp = Blueprint("participants", __name__, url_prefix="",
 
 
 @blp.route("/studies/<uuid:study_id>/participants", methods=["POST"])
+@roles_required("admin", "clinician")
 @blp.arguments(ParticipantCreateSchema)
 @blp.response(201, EnrolledSchema)
 @blp.alt_response(403, **PROBLEM)
 @blp.alt_response(404, **PROBLEM)
-@roles_required("admin", "clinician")
 def enrol(body: dict[str, Any], study_id: UUID) -> service.Enrolment:
     """Enrol a participant (clinician of the site, or admin); returns the activation code once"""
     return service.enrol(study_id, body, actor=current_user())
 
 
 @blp.route("/studies/<uuid:study_id>/participants")
+@roles_required()
 @blp.arguments(PageArgsSchema, location="query", as_kwargs=True, unknown=RAISE)
 @blp.response(200, ParticipantPageSchema)
 @blp.alt_response(403, **PROBLEM)
 @blp.alt_response(404, **PROBLEM)
-@roles_required()
 def list_participants(study_id: UUID, limit: int, cursor: str | None = None) -> dict[str, Any]:
     """List a study's participants the caller may see, oldest first (cursor pagination)"""
     page, next_cursor = service.list_participants(study_id, current_user(), limit=limit,
@@ -51,9 +51,9 @@ def list_participants(study_id: UUID, limit: int, cursor: str | None = None) -> 
 
 
 @blp.route("/participants/<uuid:participant_id>")
+@roles_required()
 @blp.response(200, ParticipantSchema)
 @blp.alt_response(404, **PROBLEM)
-@roles_required()
 def get_participant(participant_id: UUID) -> Participant:
     """Get a participant (staff in scope, or the participant themself)"""
     return service.get_participant(participant_id, current_user())

@@ -10,49 +10,101 @@ from typing import Any
 from uuid import UUID
 
 from flask_smorest import Blueprint
+from marshmallow import RAISE
 
 from prom.auth import current_user, roles_required
 from prom.errors import ProblemSchema
 from prom.schemas.responses import (
+    AmendmentSchema,
     BatchResultsSchema,
     BatchSchema,
     ResponseCreateSchema,
+    ResponseListArgsSchema,
+    ResponsePageSchema,
     ResponseSchema,
+    VersionListSchema,
 )
 from prom.services import responses as service
 
 PROBLEM = {"schema": ProblemSchema, "content_type": "application/problem+json"}
 
 blp = Blueprint("responses", __name__, url_prefix="/responses",
-                description="Questionnaire responses: submit (idempotent), batch sync, read")
+                description="Questionnaire responses: submit (idempotent), batch sync, read, "
+                            "amend")
+# A participant's responses, as sub-resources of the participant (staff) and of /me.
+lists_blp = Blueprint("participant_responses", __name__, url_prefix="",
+                      description="A participant's responses, newest last, cursor-paginated")
 
 
 @blp.route("", methods=["POST"])
+@roles_required("participant", "clinician", "admin")
 @blp.arguments(ResponseCreateSchema)
 @blp.response(201, ResponseSchema)
 @blp.alt_response(200, schema=ResponseSchema, description="a replay of a stored response")
 @blp.alt_response(403, **PROBLEM)
 @blp.alt_response(404, **PROBLEM)
 @blp.alt_response(409, **PROBLEM)
-@roles_required("participant", "clinician", "admin")
 def submit(body: dict[str, Any]):
     """Submit a response: validated, scored and stored once, however often it is sent"""
     return service.submit(body, actor=current_user())
 
 
 @blp.route("/batch", methods=["POST"])
+@roles_required("participant", "clinician", "admin")
 @blp.arguments(BatchSchema)
 @blp.response(200, BatchResultsSchema)
-@roles_required("participant", "clinician", "admin")
 def submit_batch(body: dict[str, Any]) -> dict[str, Any]:
     """Submit up to 500 responses (an app syncing after being offline); a result per entry"""
     return {"results": service.submit_batch(body["responses"], actor=current_user())}
 
 
 @blp.route("/<uuid:response_id>")
+@roles_required()
 @blp.response(200, ResponseSchema)
 @blp.alt_response(404, **PROBLEM)
-@roles_required()
 def get_response(response_id: UUID) -> dict[str, Any]:
     """Get a response with its current scores"""
     return service.get_response(response_id, current_user())
+
+
+@blp.route("/<uuid:response_id>/amendments", methods=["POST"])
+@roles_required("clinician", "admin")
+@blp.arguments(AmendmentSchema)
+@blp.response(201, ResponseSchema)
+@blp.alt_response(404, **PROBLEM)
+@blp.alt_response(409, **PROBLEM)
+def amend(body: dict[str, Any], response_id: UUID) -> dict[str, Any]:
+    """Correct a response (staff, with a reason): a new, rescored version; earlier ones stay"""
+    return service.amend(response_id, body["answers"], body["reason"],
+                         body.get("item_timings"), actor=current_user())
+
+
+@blp.route("/<uuid:response_id>/versions")
+@roles_required()
+@blp.response(200, VersionListSchema)
+@blp.alt_response(404, **PROBLEM)
+def versions(response_id: UUID) -> dict[str, Any]:
+    """Every version of a response, oldest first"""
+    return {"items": service.versions(response_id, current_user())}
+
+
+@lists_blp.route("/me/responses")
+@roles_required("participant")
+@lists_blp.arguments(ResponseListArgsSchema, location="query", as_kwargs=True, unknown=RAISE)
+@lists_blp.response(200, ResponsePageSchema)
+@lists_blp.alt_response(404, **PROBLEM)
+def my_responses(**filters: Any) -> dict[str, Any]:
+    """The signed-in participant's responses"""
+    items, next_cursor = service.list_for_participant(None, current_user(), **filters)
+    return {"items": items, "next_cursor": next_cursor}
+
+
+@lists_blp.route("/participants/<uuid:participant_id>/responses")
+@roles_required()
+@lists_blp.arguments(ResponseListArgsSchema, location="query", as_kwargs=True, unknown=RAISE)
+@lists_blp.response(200, ResponsePageSchema)
+@lists_blp.alt_response(404, **PROBLEM)
+def participant_responses(participant_id: UUID, **filters: Any) -> dict[str, Any]:
+    """A participant's responses (staff in scope, or the participant)"""
+    items, next_cursor = service.list_for_participant(participant_id, current_user(), **filters)
+    return {"items": items, "next_cursor": next_cursor}

@@ -45,8 +45,12 @@ class Response(Base):
 
     versions: Mapped[list[ResponseVersion]] = relationship(
         lazy="selectin", order_by="ResponseVersion.version", cascade="all")
-    alerts: Mapped[list[Alert]] = relationship(lazy="selectin", order_by="Alert.position",
-                                               cascade="all")
+    alerts: Mapped[list[Alert]] = relationship(
+        lazy="selectin", order_by="(Alert.version, Alert.position)", cascade="all")
+
+    @property
+    def current_alerts(self) -> list[Alert]:
+        return [alert for alert in self.alerts if alert.version == self.current_version]
 
     @property
     def current(self) -> ResponseVersion:
@@ -101,6 +105,7 @@ class Alert(Base):
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
     response_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("responses.id"), index=True)
     participant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("participants.id"), index=True)
+    version: Mapped[int] = mapped_column(Integer)  # the response version that raised it
     position: Mapped[int] = mapped_column(Integer)  # the definition's alert order
     rule: Mapped[str] = mapped_column(String(64))  # the alert id in the definition
     severity: Mapped[str] = mapped_column(String(16))

@@ -7,12 +7,8 @@ is reported as not found, so ids reveal nothing. Every read of participant data 
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select, tuple_
@@ -23,6 +19,7 @@ from prom.models.accounts import Site, User
 from prom.models.participants import Participant
 from prom.services import audit, studies
 from prom.services.accounts import new_participant_account
+from prom.services.pagination import decode_cursor, encode_cursor
 
 
 @dataclass(frozen=True)
@@ -72,14 +69,14 @@ def list_participants(study_id: uuid.UUID, viewer: User, *, limit: int,
     if viewer.role == "clinician":
         query = query.where(Participant.site_id.in_(viewer.site_ids))
     if cursor is not None:
-        query = query.where(tuple_(Participant.created_at, Participant.id) > _decode(cursor))
+        query = query.where(tuple_(Participant.created_at, Participant.id) > decode_cursor(cursor))
     page = list(db.session.scalars(query))
     more = len(page) > limit
     page = page[:limit]
     audit.record("participant.list", actor=viewer.id, target=("study", study.id),
                  detail={"count": len(page)})
     db.session.commit()
-    return page, _encode(page[-1]) if more else None
+    return page, encode_cursor(page[-1].created_at, page[-1].id) if more else None
 
 
 def get_participant(participant_id: uuid.UUID, viewer: User) -> Participant:
@@ -99,20 +96,3 @@ def can_see(viewer: User, participant: Participant) -> bool:
     if viewer.role == "researcher":
         return studies.is_member(participant.study_id, viewer)
     return participant.user_id == viewer.id
-
-
-def _encode(last: Participant) -> str:
-    raw = json.dumps([last.created_at.isoformat(), str(last.id)]).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def _decode(cursor: str) -> tuple[datetime, uuid.UUID]:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        created_at, participant_id = json.loads(raw)
-        when = datetime.fromisoformat(created_at)
-        if when.tzinfo is None:
-            raise ValueError("naive")
-        return when, uuid.UUID(participant_id)
-    except (ValueError, TypeError, binascii.Error, json.JSONDecodeError) as error:
-        raise ValidationFailed(errors={"cursor": ["not a cursor this API returned"]}) from error

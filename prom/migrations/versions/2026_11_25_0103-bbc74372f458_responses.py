@@ -53,6 +53,7 @@ def upgrade() -> None:
         sa.Column("id", sa.Uuid(), nullable=False),
         sa.Column("response_id", sa.Uuid(), nullable=False),
         sa.Column("participant_id", sa.Uuid(), nullable=False),
+        sa.Column("version", sa.Integer(), nullable=False),
         sa.Column("position", sa.Integer(), nullable=False),
         sa.Column("rule", sa.String(length=64), nullable=False),
         sa.Column("severity", sa.String(length=16), nullable=False),

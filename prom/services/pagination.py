@@ -1,0 +1,32 @@
+"""Keyset (cursor) pagination: a page ends at a (timestamp, id) key, the next starts after it.
+
+Cursors are opaque to clients (URL-safe base64 of the key), stable while rows are added, and a
+cursor the API did not hand out is refused with 422 naming `cursor`.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import uuid
+from datetime import datetime
+
+from prom.errors import ValidationFailed
+
+
+def encode_cursor(when: datetime, row_id: uuid.UUID) -> str:
+    raw = json.dumps([when.isoformat(), str(row_id)]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        when_text, row_id = json.loads(raw)
+        when = datetime.fromisoformat(when_text)
+        if when.tzinfo is None:
+            raise ValueError("naive")
+        return when, uuid.UUID(row_id)
+    except (ValueError, TypeError, binascii.Error, json.JSONDecodeError) as error:
+        raise ValidationFailed(errors={"cursor": ["not a cursor this API returned"]}) from error
