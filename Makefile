@@ -1,6 +1,6 @@
 # prom developer tasks. Needs only Python 3.11+ and pip: everything else is installed into .venv.
 #
-#   make run    install, migrate the database, serve on http://localhost:8000 (gunicorn)
+#   make run    install, migrate the database, load the demo study once, serve on port 8000
 #   make test   install with the dev extras, run the test suite
 #   make lint   ruff
 #   make clean  remove .venv and caches (the database in instance/ is kept)
@@ -13,6 +13,7 @@ BIN    := $(VENV)/bin
 
 run: $(VENV)/.installed
 	$(BIN)/prom db upgrade
+	$(BIN)/prom demo
 	$(BIN)/gunicorn --bind 0.0.0.0:8000 --workers 2 wsgi:app
 
 test: $(VENV)/.installed-dev

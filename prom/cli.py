@@ -225,10 +225,29 @@ def create_admin(email: str, password: str) -> None:
     click.echo(f"Created admin {user.email} ({user.id}).")
 
 
+@click.command("demo")
+@with_appcontext
+def demo() -> None:
+    """Load a demo study, accounts and participants (once; for local trials, never real data)."""
+    from prom.services.demo import load_demo
+
+    loaded = load_demo()
+    if loaded is None:
+        click.echo("The demo study is already loaded.")
+        return
+    click.echo(f"Demo loaded. Sign in at POST /api/v1/auth/login as\n"
+               f"  admin      {loaded['admin'][0]} / {loaded['admin'][1]}\n"
+               f"  clinician  {loaded['clinician'][0]} / {loaded['clinician'][1]}\n"
+               f"Participants (activate at POST /api/v1/auth/activate):")
+    for arm, participant_id, code in loaded["participants"]:
+        click.echo(f"  {arm:12} {participant_id}  activation code {code}")
+
+
 # ---------------------------------------------------------------------------------------------
 
 #: Every prom command group, registered on ``app.cli`` by :func:`register_commands`.
-COMMAND_GROUPS: list[click.Command] = [db_cli, instruments_cli, score_command, create_admin]
+COMMAND_GROUPS: list[click.Command] = [db_cli, instruments_cli, score_command, create_admin,
+                                       demo]
 
 
 def register_commands(app: Flask) -> None:
