@@ -74,3 +74,8 @@ class Base(DeclarativeBase):
         uuid.UUID: Uuid(),
         dict[str, Any]: JSONDocument,
     }
+
+
+def utcnow() -> datetime:
+    """Now, timezone-aware in UTC: the default of every timestamp column."""
+    return datetime.now(UTC)

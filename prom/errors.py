@@ -273,3 +273,7 @@ def _use_problems_for_token_errors(jwt_manager: Any) -> None:
             400, BadRequest.title, "The token's claims were refused."
         )
     )
+
+
+#: Keyword arguments for flask-smorest's ``alt_response`` documenting a problem+json error.
+PROBLEM_RESPONSE = {"schema": ProblemSchema, "content_type": PROBLEM_JSON}

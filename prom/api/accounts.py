@@ -10,7 +10,7 @@ from typing import Any
 from flask_smorest import Blueprint
 
 from prom.auth import current_user, roles_required
-from prom.errors import ProblemSchema
+from prom.errors import PROBLEM_RESPONSE
 from prom.models.accounts import Site, User
 from prom.schemas.accounts import (
     MeSchema,
@@ -22,8 +22,6 @@ from prom.schemas.accounts import (
 )
 from prom.services import accounts as service
 
-PROBLEM = {"schema": ProblemSchema, "content_type": "application/problem+json"}
-
 me_blp = Blueprint("me", __name__, url_prefix="/me", description="The signed-in account")
 sites_blp = Blueprint("sites", __name__, url_prefix="/sites", description="Clinics and sites")
 users_blp = Blueprint("users", __name__, url_prefix="/users", description="Staff accounts")
@@ -32,7 +30,7 @@ users_blp = Blueprint("users", __name__, url_prefix="/users", description="Staff
 @me_blp.route("")
 @roles_required()
 @me_blp.response(200, MeSchema)
-@me_blp.alt_response(401, **PROBLEM)
+@me_blp.alt_response(401, **PROBLEM_RESPONSE)
 def me() -> User:
     """The account the token belongs to"""
     return current_user()
@@ -42,8 +40,8 @@ def me() -> User:
 @roles_required("admin")
 @sites_blp.arguments(SiteSchema)
 @sites_blp.response(201, SiteSchema)
-@sites_blp.alt_response(403, **PROBLEM)
-@sites_blp.alt_response(409, **PROBLEM)
+@sites_blp.alt_response(403, **PROBLEM_RESPONSE)
+@sites_blp.alt_response(409, **PROBLEM_RESPONSE)
 def create_site(body: dict[str, Any]) -> Site:
     """Create a site (admin)"""
     return service.create_site(body["code"], body["name"], actor=current_user().id)
@@ -52,7 +50,7 @@ def create_site(body: dict[str, Any]) -> Site:
 @sites_blp.route("")
 @roles_required("admin", "clinician", "researcher")
 @sites_blp.response(200, SiteListSchema)
-@sites_blp.alt_response(403, **PROBLEM)
+@sites_blp.alt_response(403, **PROBLEM_RESPONSE)
 def list_sites() -> dict[str, Any]:
     """List sites: all for admins, one's own for other staff"""
     return {"items": service.list_sites(current_user())}
@@ -62,8 +60,8 @@ def list_sites() -> dict[str, Any]:
 @roles_required("admin")
 @users_blp.arguments(UserCreateSchema)
 @users_blp.response(201, UserSchema)
-@users_blp.alt_response(403, **PROBLEM)
-@users_blp.alt_response(409, **PROBLEM)
+@users_blp.alt_response(403, **PROBLEM_RESPONSE)
+@users_blp.alt_response(409, **PROBLEM_RESPONSE)
 def create_user(body: dict[str, Any]) -> User:
     """Create a staff account (admin)"""
     return service.create_user(body["email"], body["password"], body["role"], body["site_ids"],
@@ -73,7 +71,7 @@ def create_user(body: dict[str, Any]) -> User:
 @users_blp.route("")
 @roles_required("admin")
 @users_blp.response(200, UserListSchema)
-@users_blp.alt_response(403, **PROBLEM)
+@users_blp.alt_response(403, **PROBLEM_RESPONSE)
 def list_users() -> dict[str, Any]:
     """List every account (admin)"""
     return {"items": service.list_users()}

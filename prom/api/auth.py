@@ -13,7 +13,7 @@ from flask_jwt_extended import get_jwt, jwt_required
 from flask_smorest import Blueprint
 
 from prom.auth import current_user, roles_required
-from prom.errors import ProblemSchema
+from prom.errors import PROBLEM_RESPONSE
 from prom.extensions import limiter
 from prom.schemas.auth import ActivatedSchema, ActivateSchema, LoginSchema, TokensSchema
 from prom.services import auth as service
@@ -40,15 +40,14 @@ def _account_key() -> str:
     return f"account:{str(name).strip().lower()[:256]}"
 
 
-UNAUTHORIZED = {"schema": ProblemSchema, "content_type": "application/problem+json"}
 TOO_MANY = "Too many attempts. Wait for the time in the Retry-After header, then try again."
 
 
 @blp.route("/login", methods=["POST"])
 @blp.arguments(LoginSchema)
 @blp.response(200, TokensSchema)
-@blp.alt_response(401, **UNAUTHORIZED)
-@blp.alt_response(429, **UNAUTHORIZED)
+@blp.alt_response(401, **PROBLEM_RESPONSE)
+@blp.alt_response(429, **PROBLEM_RESPONSE)
 @limiter.limit(_per_address, error_message=TOO_MANY)
 @limiter.limit(_per_account, key_func=_account_key, error_message=TOO_MANY)
 def login(body: dict[str, Any]) -> dict[str, Any]:
@@ -60,8 +59,8 @@ def login(body: dict[str, Any]) -> dict[str, Any]:
 @blp.route("/activate", methods=["POST"])
 @blp.arguments(ActivateSchema)
 @blp.response(200, ActivatedSchema)
-@blp.alt_response(401, **UNAUTHORIZED)
-@blp.alt_response(429, **UNAUTHORIZED)
+@blp.alt_response(401, **PROBLEM_RESPONSE)
+@blp.alt_response(429, **PROBLEM_RESPONSE)
 @limiter.limit(_per_address, error_message=TOO_MANY)
 @limiter.limit(_per_account, key_func=_account_key, error_message=TOO_MANY)
 def activate(body: dict[str, Any]) -> dict[str, Any]:
@@ -73,8 +72,8 @@ def activate(body: dict[str, Any]) -> dict[str, Any]:
 @limiter.limit(_per_address, error_message=TOO_MANY)
 @jwt_required(refresh=True)
 @blp.response(200, TokensSchema)
-@blp.alt_response(401, **UNAUTHORIZED)
-@blp.alt_response(429, **UNAUTHORIZED)
+@blp.alt_response(401, **PROBLEM_RESPONSE)
+@blp.alt_response(429, **PROBLEM_RESPONSE)
 def refresh() -> dict[str, Any]:
     """Exchange the refresh token (as Authorization: Bearer) for new tokens; it is single use"""
     return service.refresh(current_user(), get_jwt())
@@ -83,7 +82,7 @@ def refresh() -> dict[str, Any]:
 @blp.route("/logout", methods=["POST"])
 @roles_required()
 @blp.response(204)
-@blp.alt_response(401, **UNAUTHORIZED)
+@blp.alt_response(401, **PROBLEM_RESPONSE)
 def logout() -> None:
     """End this sign-in: its access and refresh tokens stop working everywhere"""
     service.logout(current_user(), get_jwt())

@@ -6,7 +6,7 @@ and it needs no token.
 
 from flask_smorest import Blueprint
 
-from prom.errors import ProblemSchema, ServiceUnavailable
+from prom.errors import PROBLEM_RESPONSE, ServiceUnavailable
 from prom.extensions import db
 from prom.schemas.health import HealthSchema
 
@@ -18,7 +18,7 @@ blp = Blueprint("health", __name__, description="Service health")
 
 @blp.route("/healthz")
 @blp.response(200, HealthSchema)
-@blp.alt_response(503, schema=ProblemSchema, content_type="application/problem+json")
+@blp.alt_response(503, **PROBLEM_RESPONSE)
 def healthz() -> dict[str, str]:
     """Check that the database answers"""
     if not db.ping():

@@ -14,7 +14,7 @@ from flask import Response, request
 from flask_smorest import Blueprint
 from marshmallow import RAISE
 
-from prom.errors import ProblemSchema
+from prom.errors import PROBLEM_RESPONSE
 from prom.schemas.instruments import InstrumentListSchema, InstrumentSchema, LanguageArgsSchema
 from prom.services import instruments as service
 
@@ -52,7 +52,7 @@ def list_instruments(lang: str | None = None) -> dict[str, Any]:
 @blp.etag
 @blp.arguments(LanguageArgsSchema, location="query", as_kwargs=True, unknown=RAISE)
 @blp.response(200, InstrumentSchema)
-@blp.alt_response(404, schema=ProblemSchema, content_type="application/problem+json")
+@blp.alt_response(404, **PROBLEM_RESPONSE)
 def get_latest(instrument_id: str, lang: str | None = None) -> dict[str, Any]:
     """Get the latest version of an instrument"""
     return _with_language(service.get_instrument(instrument_id, None, lang))
@@ -62,7 +62,7 @@ def get_latest(instrument_id: str, lang: str | None = None) -> dict[str, Any]:
 @blp.etag
 @blp.arguments(LanguageArgsSchema, location="query", as_kwargs=True, unknown=RAISE)
 @blp.response(200, InstrumentSchema)
-@blp.alt_response(404, schema=ProblemSchema, content_type="application/problem+json")
+@blp.alt_response(404, **PROBLEM_RESPONSE)
 def get_version(instrument_id: str, version: str, lang: str | None = None) -> dict[str, Any]:
     """Get one released version of an instrument"""
     return _with_language(service.get_instrument(instrument_id, version, lang))

@@ -9,7 +9,7 @@ from flask_smorest import Blueprint
 from marshmallow import RAISE
 
 from prom.auth import current_user, roles_required
-from prom.errors import ProblemSchema
+from prom.errors import PROBLEM_RESPONSE
 from prom.models.participants import Participant
 from prom.schemas.participants import (
     EnrolledSchema,
@@ -20,8 +20,6 @@ from prom.schemas.participants import (
 )
 from prom.services import participants as service
 
-PROBLEM = {"schema": ProblemSchema, "content_type": "application/problem+json"}
-
 blp = Blueprint("participants", __name__, url_prefix="",
                 description="Enrolment and participant records, scoped to the caller")
 
@@ -30,8 +28,8 @@ blp = Blueprint("participants", __name__, url_prefix="",
 @roles_required("admin", "clinician")
 @blp.arguments(ParticipantCreateSchema)
 @blp.response(201, EnrolledSchema)
-@blp.alt_response(403, **PROBLEM)
-@blp.alt_response(404, **PROBLEM)
+@blp.alt_response(403, **PROBLEM_RESPONSE)
+@blp.alt_response(404, **PROBLEM_RESPONSE)
 def enrol(body: dict[str, Any], study_id: UUID) -> service.Enrolment:
     """Enrol a participant (clinician of the site, or admin); returns the activation code once"""
     return service.enrol(study_id, body, actor=current_user())
@@ -41,8 +39,8 @@ def enrol(body: dict[str, Any], study_id: UUID) -> service.Enrolment:
 @roles_required()
 @blp.arguments(PageArgsSchema, location="query", as_kwargs=True, unknown=RAISE)
 @blp.response(200, ParticipantPageSchema)
-@blp.alt_response(403, **PROBLEM)
-@blp.alt_response(404, **PROBLEM)
+@blp.alt_response(403, **PROBLEM_RESPONSE)
+@blp.alt_response(404, **PROBLEM_RESPONSE)
 def list_participants(study_id: UUID, limit: int, cursor: str | None = None) -> dict[str, Any]:
     """List a study's participants the caller may see, oldest first (cursor pagination)"""
     page, next_cursor = service.list_participants(study_id, current_user(), limit=limit,
@@ -53,7 +51,7 @@ def list_participants(study_id: UUID, limit: int, cursor: str | None = None) -> 
 @blp.route("/participants/<uuid:participant_id>")
 @roles_required()
 @blp.response(200, ParticipantSchema)
-@blp.alt_response(404, **PROBLEM)
+@blp.alt_response(404, **PROBLEM_RESPONSE)
 def get_participant(participant_id: UUID) -> Participant:
     """Get a participant (staff in scope, or the participant themself)"""
     return service.get_participant(participant_id, current_user())

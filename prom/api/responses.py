@@ -13,7 +13,7 @@ from flask_smorest import Blueprint
 from marshmallow import RAISE
 
 from prom.auth import current_user, roles_required
-from prom.errors import ProblemSchema
+from prom.errors import PROBLEM_RESPONSE
 from prom.schemas.responses import (
     AmendmentSchema,
     BatchResultsSchema,
@@ -25,8 +25,6 @@ from prom.schemas.responses import (
     VersionListSchema,
 )
 from prom.services import responses as service
-
-PROBLEM = {"schema": ProblemSchema, "content_type": "application/problem+json"}
 
 blp = Blueprint("responses", __name__, url_prefix="/responses",
                 description="Questionnaire responses: submit (idempotent), batch sync, read, "
@@ -41,9 +39,9 @@ lists_blp = Blueprint("participant_responses", __name__, url_prefix="",
 @blp.arguments(ResponseCreateSchema)
 @blp.response(201, ResponseSchema)
 @blp.alt_response(200, schema=ResponseSchema, description="a replay of a stored response")
-@blp.alt_response(403, **PROBLEM)
-@blp.alt_response(404, **PROBLEM)
-@blp.alt_response(409, **PROBLEM)
+@blp.alt_response(403, **PROBLEM_RESPONSE)
+@blp.alt_response(404, **PROBLEM_RESPONSE)
+@blp.alt_response(409, **PROBLEM_RESPONSE)
 def submit(body: dict[str, Any]):
     """Submit a response: validated, scored and stored once, however often it is sent"""
     return service.submit(body, actor=current_user())
@@ -61,7 +59,7 @@ def submit_batch(body: dict[str, Any]) -> dict[str, Any]:
 @blp.route("/<uuid:response_id>")
 @roles_required()
 @blp.response(200, ResponseSchema)
-@blp.alt_response(404, **PROBLEM)
+@blp.alt_response(404, **PROBLEM_RESPONSE)
 def get_response(response_id: UUID) -> dict[str, Any]:
     """Get a response with its current scores"""
     return service.get_response(response_id, current_user())
@@ -71,8 +69,8 @@ def get_response(response_id: UUID) -> dict[str, Any]:
 @roles_required("clinician", "admin")
 @blp.arguments(AmendmentSchema)
 @blp.response(201, ResponseSchema)
-@blp.alt_response(404, **PROBLEM)
-@blp.alt_response(409, **PROBLEM)
+@blp.alt_response(404, **PROBLEM_RESPONSE)
+@blp.alt_response(409, **PROBLEM_RESPONSE)
 def amend(body: dict[str, Any], response_id: UUID) -> dict[str, Any]:
     """Correct a response (staff, with a reason): a new, rescored version; earlier ones stay"""
     return service.amend(response_id, body["answers"], body["reason"],
@@ -82,7 +80,7 @@ def amend(body: dict[str, Any], response_id: UUID) -> dict[str, Any]:
 @blp.route("/<uuid:response_id>/versions")
 @roles_required()
 @blp.response(200, VersionListSchema)
-@blp.alt_response(404, **PROBLEM)
+@blp.alt_response(404, **PROBLEM_RESPONSE)
 def versions(response_id: UUID) -> dict[str, Any]:
     """Every version of a response, oldest first"""
     return {"items": service.versions(response_id, current_user())}
@@ -92,7 +90,7 @@ def versions(response_id: UUID) -> dict[str, Any]:
 @roles_required("participant")
 @lists_blp.arguments(ResponseListArgsSchema, location="query", as_kwargs=True, unknown=RAISE)
 @lists_blp.response(200, ResponsePageSchema)
-@lists_blp.alt_response(404, **PROBLEM)
+@lists_blp.alt_response(404, **PROBLEM_RESPONSE)
 def my_responses(**filters: Any) -> dict[str, Any]:
     """The signed-in participant's responses"""
     items, next_cursor = service.list_for_participant(None, current_user(), **filters)
@@ -103,7 +101,7 @@ def my_responses(**filters: Any) -> dict[str, Any]:
 @roles_required()
 @lists_blp.arguments(ResponseListArgsSchema, location="query", as_kwargs=True, unknown=RAISE)
 @lists_blp.response(200, ResponsePageSchema)
-@lists_blp.alt_response(404, **PROBLEM)
+@lists_blp.alt_response(404, **PROBLEM_RESPONSE)
 def participant_responses(participant_id: UUID, **filters: Any) -> dict[str, Any]:
     """A participant's responses (staff in scope, or the participant)"""
     items, next_cursor = service.list_for_participant(participant_id, current_user(), **filters)

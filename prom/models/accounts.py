@@ -9,19 +9,16 @@ were used, which sessions were revoked — lives here, in the database, never in
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import Boolean, CheckConstraint, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from prom.db import Base
+from prom.db import Base, utcnow
 
 ROLES = ("admin", "clinician", "researcher", "participant")
 STAFF_ROLES = ("admin", "clinician", "researcher")
 
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 class Site(Base):
@@ -32,7 +29,7 @@ class Site(Base):
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
     code: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(200))
-    created_at: Mapped[datetime] = mapped_column(default=_now)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class UserSite(Base):
@@ -62,7 +59,7 @@ class User(Base):
     # argon2id PHC string; NULL until a participant activates.
     password_hash: Mapped[str | None] = mapped_column(String(200))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
-    created_at: Mapped[datetime] = mapped_column(default=_now)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[datetime | None]
 
     sites: Mapped[list[Site]] = relationship(secondary="user_sites", lazy="selectin",
@@ -85,7 +82,7 @@ class ActivationCode(Base):
     # lets the code be looked up directly.
     code_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
     user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
-    created_at: Mapped[datetime] = mapped_column(default=_now)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime]
     used_at: Mapped[datetime | None]
 
@@ -101,7 +98,7 @@ class RefreshToken(Base):
     # One family per sign-in; every rotation stays in it. Access tokens carry it too, so that
     # logging out revokes the whole session.
     family: Mapped[str] = mapped_column(String(64), index=True)
-    issued_at: Mapped[datetime] = mapped_column(default=_now)
+    issued_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime]
     used_at: Mapped[datetime | None]
 
@@ -113,6 +110,6 @@ class RevokedSession(Base):
     __tablename__ = "revoked_sessions"
 
     family: Mapped[str] = mapped_column(String(64), primary_key=True)
-    revoked_at: Mapped[datetime] = mapped_column(default=_now)
+    revoked_at: Mapped[datetime] = mapped_column(default=utcnow)
     # "logout" or "refresh_reuse"
     reason: Mapped[str] = mapped_column(String(40))

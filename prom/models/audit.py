@@ -7,17 +7,13 @@ migration), so it holds for every client, not only for this code.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import BigInteger, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from prom.db import Base
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
+from prom.db import Base, utcnow
 
 
 class AuditEvent(Base):
@@ -34,7 +30,7 @@ class AuditEvent(Base):
     id: Mapped[int] = mapped_column(
         BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=True
     )
-    occurred_at: Mapped[datetime] = mapped_column(default=_now)
+    occurred_at: Mapped[datetime] = mapped_column(default=utcnow)
     # Who acted: a user id, "system" for jobs and commands, None when unknown (a failed login
     # with a user name that does not exist).
     actor: Mapped[str | None] = mapped_column(String(200))

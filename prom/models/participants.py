@@ -7,17 +7,13 @@ carries what the research needs and nothing identifying: no name, no contact det
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 
 from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from prom.db import Base
+from prom.db import Base, utcnow
 from prom.models.studies import Arm
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 class Participant(Base):
@@ -35,7 +31,7 @@ class Participant(Base):
     enrolled_on: Mapped[date]  # the default anchor date of the schedule
     language: Mapped[str] = mapped_column(String(16))  # questionnaire language, e.g. en, pt-BR
     timezone: Mapped[str] = mapped_column(String(64))  # IANA name; windows are local days
-    created_at: Mapped[datetime] = mapped_column(default=_now)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
     created_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
 
     arm: Mapped[Arm] = relationship(lazy="joined")

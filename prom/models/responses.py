@@ -9,17 +9,13 @@ version with its own answers and scores; `current_version` points at the latest.
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Float, ForeignKey, ForeignKeyConstraint, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from prom.db import Base
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
+from prom.db import Base, utcnow
 
 
 class Response(Base):
@@ -36,7 +32,7 @@ class Response(Base):
     collected_at: Mapped[datetime]  # device time, stored in UTC
     # The device clock's UTC offset, kept so local dates can be rebuilt for analysis.
     collected_offset_minutes: Mapped[int] = mapped_column(Integer)
-    received_at: Mapped[datetime] = mapped_column(default=_now)
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
     language: Mapped[str | None] = mapped_column(String(16))
     submitted_by: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
     # SHA-256 of the canonical submitted payload: a replay must match it exactly.
@@ -66,7 +62,7 @@ class ResponseVersion(Base):
     version: Mapped[int] = mapped_column(Integer, primary_key=True)
     answers: Mapped[dict[str, Any]]  # {item id: value or null}, as validated
     item_timings: Mapped[dict[str, Any] | None]  # {item id: milliseconds}
-    created_at: Mapped[datetime] = mapped_column(default=_now)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
     created_by: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
     reason: Mapped[str | None] = mapped_column(String(1000))  # why it was amended; None for v1
 
@@ -110,4 +106,4 @@ class Alert(Base):
     rule: Mapped[str] = mapped_column(String(64))  # the alert id in the definition
     severity: Mapped[str] = mapped_column(String(16))
     message: Mapped[str] = mapped_column(String(1000))
-    created_at: Mapped[datetime] = mapped_column(default=_now)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

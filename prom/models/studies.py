@@ -8,16 +8,12 @@ for that timepoint. Instruments are referred to by id and must exist in the inst
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import CheckConstraint, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from prom.db import Base, JSONDocument
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
+from prom.db import Base, JSONDocument, utcnow
 
 
 class Study(Base):
@@ -26,7 +22,7 @@ class Study(Base):
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
     code: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(200))
-    created_at: Mapped[datetime] = mapped_column(default=_now)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     arms: Mapped[list[Arm]] = relationship(back_populates="study", lazy="selectin",
                                            order_by="Arm.position", cascade="all")
@@ -79,4 +75,4 @@ class StudyMember(Base):
 
     study_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("studies.id"), primary_key=True)
     user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"), primary_key=True)
-    granted_at: Mapped[datetime] = mapped_column(default=_now)
+    granted_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -11,8 +11,27 @@ import binascii
 import json
 import uuid
 from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, tuple_
+from sqlalchemy.orm import InstrumentedAttribute
 
 from prom.errors import ValidationFailed
+from prom.extensions import db
+
+
+def paginate(query: Select[Any], when: InstrumentedAttribute[datetime],
+             row_id: InstrumentedAttribute[uuid.UUID], *, limit: int,
+             cursor: str | None) -> tuple[list[Any], str | None]:
+    """One page of `query` ordered by (when, id), and the cursor of the next (None at the end)."""
+    query = query.order_by(when, row_id).limit(limit + 1)
+    if cursor is not None:
+        query = query.where(tuple_(when, row_id) > decode_cursor(cursor))
+    rows = list(db.session.scalars(query))
+    if len(rows) <= limit:
+        return rows, None
+    last = rows[limit - 1]
+    return rows[:limit], encode_cursor(getattr(last, when.key), getattr(last, row_id.key))
 
 
 def encode_cursor(when: datetime, row_id: uuid.UUID) -> str:

@@ -11,7 +11,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import select
 
 from prom.errors import Forbidden, NotFound, ValidationFailed
 from prom.extensions import db
@@ -19,7 +19,7 @@ from prom.models.accounts import Site, User
 from prom.models.participants import Participant
 from prom.services import audit, studies
 from prom.services.accounts import new_participant_account
-from prom.services.pagination import decode_cursor, encode_cursor
+from prom.services.pagination import paginate
 
 
 @dataclass(frozen=True)
@@ -64,19 +64,15 @@ def list_participants(study_id: uuid.UUID, viewer: User, *, limit: int,
     if viewer.role == "participant":
         raise Forbidden("Participants cannot list a study's participants.")
     study = studies.get_study(study_id, viewer)
-    query = (select(Participant).where(Participant.study_id == study.id)
-             .order_by(Participant.created_at, Participant.id).limit(limit + 1))
+    query = select(Participant).where(Participant.study_id == study.id)
     if viewer.role == "clinician":
         query = query.where(Participant.site_id.in_(viewer.site_ids))
-    if cursor is not None:
-        query = query.where(tuple_(Participant.created_at, Participant.id) > decode_cursor(cursor))
-    page = list(db.session.scalars(query))
-    more = len(page) > limit
-    page = page[:limit]
+    page, next_cursor = paginate(query, Participant.created_at, Participant.id, limit=limit,
+                                 cursor=cursor)
     audit.record("participant.list", actor=viewer.id, target=("study", study.id),
                  detail={"count": len(page)})
     db.session.commit()
-    return page, encode_cursor(page[-1].created_at, page[-1].id) if more else None
+    return page, next_cursor
 
 
 def get_participant(participant_id: uuid.UUID, viewer: User) -> Participant:

@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import marshmallow as ma
-from sqlalchemy import select, tuple_
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from prom.errors import (
@@ -35,7 +35,7 @@ from prom.schemas.responses import ResponseCreateSchema
 from prom.scoring import score_response
 from prom.services import audit
 from prom.services.instruments import library
-from prom.services.pagination import decode_cursor, encode_cursor
+from prom.services.pagination import paginate
 from prom.services.participants import can_see
 
 _entry_schema = ResponseCreateSchema()
@@ -200,23 +200,18 @@ def list_for_participant(participant_id: uuid.UUID | None, viewer: User, *, limi
         db.session.get(Participant, participant_id)
     if participant is None or not can_see(viewer, participant):
         raise NotFound(f"No participant {participant_id}.")
-    query = (select(Response).where(Response.participant_id == participant.id)
-             .order_by(Response.received_at, Response.id).limit(limit + 1))
+    query = select(Response).where(Response.participant_id == participant.id)
     if instrument is not None:
         query = query.where(Response.instrument == instrument)
     if timepoint is not None:
         query = query.where(Response.timepoint == timepoint)
     if since is not None:
         query = query.where(Response.received_at >= since)
-    if cursor is not None:
-        query = query.where(tuple_(Response.received_at, Response.id) > decode_cursor(cursor))
-    page = list(db.session.scalars(query))
-    more = len(page) > limit
-    page = page[:limit]
+    page, next_cursor = paginate(query, Response.received_at, Response.id, limit=limit,
+                                 cursor=cursor)
     audit.record("response.list", actor=viewer.id, target=("participant", participant.id),
                  detail={"count": len(page)})
     db.session.commit()
-    next_cursor = encode_cursor(page[-1].received_at, page[-1].id) if more else None
     return [body(response) for response in page], next_cursor
 
 
