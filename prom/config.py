@@ -107,8 +107,13 @@ class Config:
         default_factory=lambda: {
             "info": {
                 "description": "Patient-reported outcomes for chronic-pain care and research. "
-                "Errors are RFC 9457 application/problem+json documents."
-            }
+                "Errors are RFC 9457 application/problem+json documents. Sign in with "
+                "POST /api/v1/auth/login and send the access token as a bearer token."
+            },
+            "components": {"securitySchemes": {"bearerAuth": {
+                "type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}},
+            # Every operation needs a token unless it says otherwise (security: []).
+            "security": [{"bearerAuth": []}],
         }
     )
 

@@ -50,6 +50,7 @@ TOO_MANY = "Too many attempts. Wait for the time in the Retry-After header, then
 @blp.alt_response(429, **PROBLEM_RESPONSE)
 @limiter.limit(_per_address, error_message=TOO_MANY)
 @limiter.limit(_per_account, key_func=_account_key, error_message=TOO_MANY)
+@blp.doc(security=[])  # public
 def login(body: dict[str, Any]) -> dict[str, Any]:
     """Sign in; returns an access token (15 minutes) and a refresh token"""
     return service.login(email=body.get("email"), username=body.get("username"),
@@ -63,6 +64,7 @@ def login(body: dict[str, Any]) -> dict[str, Any]:
 @blp.alt_response(429, **PROBLEM_RESPONSE)
 @limiter.limit(_per_address, error_message=TOO_MANY)
 @limiter.limit(_per_account, key_func=_account_key, error_message=TOO_MANY)
+@blp.doc(security=[])  # public
 def activate(body: dict[str, Any]) -> dict[str, Any]:
     """A participant's first sign-in with their one-time code; sets the password"""
     return service.activate(activation_code=body["activation_code"], password=body["password"])

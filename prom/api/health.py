@@ -19,6 +19,7 @@ blp = Blueprint("health", __name__, description="Service health")
 @blp.route("/healthz")
 @blp.response(200, HealthSchema)
 @blp.alt_response(503, **PROBLEM_RESPONSE)
+@blp.doc(security=[])  # public
 def healthz() -> dict[str, str]:
     """Check that the database answers"""
     if not db.ping():

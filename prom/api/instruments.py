@@ -43,6 +43,7 @@ def cache_headers(response: Response) -> Response:
 @blp.etag
 @blp.arguments(LanguageArgsSchema, location="query", as_kwargs=True, unknown=RAISE)
 @blp.response(200, InstrumentListSchema)
+@blp.doc(security=[])  # public
 def list_instruments(lang: str | None = None) -> dict[str, Any]:
     """List the instruments, latest version of each"""
     return {"items": service.list_instruments(lang)}
@@ -53,6 +54,7 @@ def list_instruments(lang: str | None = None) -> dict[str, Any]:
 @blp.arguments(LanguageArgsSchema, location="query", as_kwargs=True, unknown=RAISE)
 @blp.response(200, InstrumentSchema)
 @blp.alt_response(404, **PROBLEM_RESPONSE)
+@blp.doc(security=[])  # public
 def get_latest(instrument_id: str, lang: str | None = None) -> dict[str, Any]:
     """Get the latest version of an instrument"""
     return _with_language(service.get_instrument(instrument_id, None, lang))
@@ -63,6 +65,7 @@ def get_latest(instrument_id: str, lang: str | None = None) -> dict[str, Any]:
 @blp.arguments(LanguageArgsSchema, location="query", as_kwargs=True, unknown=RAISE)
 @blp.response(200, InstrumentSchema)
 @blp.alt_response(404, **PROBLEM_RESPONSE)
+@blp.doc(security=[])  # public
 def get_version(instrument_id: str, version: str, lang: str | None = None) -> dict[str, Any]:
     """Get one released version of an instrument"""
     return _with_language(service.get_instrument(instrument_id, version, lang))
