@@ -7,6 +7,8 @@ from typing import Any
 
 import marshmallow as ma
 
+from prom.schemas.fields import Timestamp, not_blank
+
 #: A device clock may run a little fast; beyond this, collected_at is refused as in the future.
 CLOCK_SKEW = timedelta(minutes=5)
 MAX_ITEMS = 500
@@ -38,7 +40,7 @@ class ResponseCreateSchema(ma.Schema):
     instrument = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=64))
     instrument_version = ma.fields.String(required=True,
                                           validate=ma.validate.Length(min=1, max=16))
-    collected_at = ma.fields.AwareDateTime(required=True, metadata={
+    collected_at = Timestamp(required=True, metadata={
         "description": "ISO 8601 with a UTC offset, device time"})
     answers = ma.fields.Dict(keys=ma.fields.String(validate=ma.validate.Length(max=64)),
                              values=ma.fields.Raw(allow_none=True), required=True,
@@ -107,7 +109,8 @@ class AmendmentSchema(ma.Schema):
                              values=ma.fields.Raw(allow_none=True), required=True,
                              validate=ma.validate.Length(max=MAX_ITEMS), metadata={
                                  "description": "the complete corrected answer set"})
-    reason = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=1000))
+    reason = ma.fields.String(required=True,
+                              validate=[ma.validate.Length(min=1, max=1000), not_blank])
     item_timings = ItemTimings()
 
 
@@ -133,7 +136,7 @@ class ResponseListArgsSchema(ma.Schema):
     cursor = ma.fields.String(validate=ma.validate.Length(min=1, max=500))
     instrument = ma.fields.String(validate=ma.validate.Length(min=1, max=64))
     timepoint = ma.fields.String(validate=ma.validate.Length(min=1, max=64))
-    since = ma.fields.AwareDateTime(metadata={"description": "received at or after this time"})
+    since = Timestamp(metadata={"description": "received at or after this time"})
 
 
 class ResponsePageSchema(ma.Schema):

@@ -10,7 +10,7 @@ import base64
 import binascii
 import json
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Select, tuple_
@@ -46,6 +46,7 @@ def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
         when = datetime.fromisoformat(when_text)
         if when.tzinfo is None:
             raise ValueError("naive")
-        return when, uuid.UUID(row_id)
-    except (ValueError, TypeError, binascii.Error, json.JSONDecodeError) as error:
+        return when.astimezone(UTC), uuid.UUID(row_id)
+    except (ValueError, TypeError, OverflowError, binascii.Error,
+            json.JSONDecodeError) as error:
         raise ValidationFailed(errors={"cursor": ["not a cursor this API returned"]}) from error
