@@ -16,6 +16,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from flask import g
 from flask_jwt_extended import JWTManager, get_current_user, verify_jwt_in_request
 from sqlalchemy import select
 
@@ -29,22 +30,35 @@ F = TypeVar("F", bound=Callable[..., Any])
 def configure_tokens(jwt: JWTManager) -> None:
     """Teach the JWT manager how to find a token's user and whether its session is revoked."""
 
-    @jwt.user_lookup_loader
-    def load_user(_header: dict, payload: dict) -> User | None:
-        try:
-            user_id = uuid.UUID(payload["sub"])
-        except (KeyError, ValueError):
-            return None
-        user = db.session.get(User, user_id)
-        return user if user is not None and user.active else None
-
     @jwt.token_in_blocklist_loader
     def session_revoked(_header: dict, payload: dict) -> bool:
+        """One query answers both questions a request asks about its token: is its session
+        revoked, and who is its user (kept for `load_user`, which flask-jwt-extended calls
+        next)."""
         family = payload.get("fam")
-        if family is None:
+        try:
+            user_id = uuid.UUID(payload["sub"])
+        except (KeyError, ValueError, TypeError):
             return True  # not a token this server issued
-        return db.session.scalar(
-            select(RevokedSession.family).where(RevokedSession.family == family)) is not None
+        if family is None:
+            return True
+        row = db.session.execute(
+            select(User, RevokedSession.family)
+            .outerjoin(RevokedSession, RevokedSession.family == family)
+            .where(User.id == user_id)
+        ).first()
+        g.prom_token_user = row[0] if row is not None else None
+        return row is not None and row[1] is not None
+
+    @jwt.user_lookup_loader
+    def load_user(_header: dict, payload: dict) -> User | None:
+        user = g.pop("prom_token_user", None)
+        if user is None:  # the blocklist check always runs first; be safe if it did not
+            try:
+                user = db.session.get(User, uuid.UUID(payload["sub"]))
+            except (KeyError, ValueError, TypeError):
+                return None
+        return user if user is not None and user.active else None
 
 
 def current_user() -> User:

@@ -62,8 +62,8 @@ class User(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[datetime | None]
 
-    sites: Mapped[list[Site]] = relationship(secondary="user_sites", lazy="selectin",
-                                             order_by=Site.code)
+    # Loaded when used (scope checks, /me), not on every authenticated request.
+    sites: Mapped[list[Site]] = relationship(secondary="user_sites", order_by=Site.code)
 
     @property
     def site_ids(self) -> list[uuid.UUID]:
