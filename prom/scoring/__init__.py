@@ -3,6 +3,8 @@
 Pure domain code: numpy only — no Flask, no SQLAlchemy, no pandas in the request path.
 
 - `score_response(definition, answers)` → scores and raised alerts for one valid answer set;
+- `score_responses(definition, answer_sets)` → the same for many, in one pass of the engine
+  (a batch of submissions);
 - `score_answers` / `raised_alerts` → the two halves of that;
 - `compiled(definition).score_matrix(matrix)` → arrays for a batch (exports, `prom score`,
   benchmarks).
@@ -12,7 +14,7 @@ from __future__ import annotations
 
 import functools
 import itertools
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from typing import Any, NamedTuple
 
@@ -32,6 +34,7 @@ __all__ = [
     "raised_alerts",
     "score_answers",
     "score_response",
+    "score_responses",
 ]
 
 
@@ -72,19 +75,38 @@ def compiled(definition: Definition) -> CompiledScorer:
 def score_response(definition: Definition, answers: Mapping[str, Any]) -> ScoredResponse:
     """Score one answer set that `validate_answers` has accepted."""
     scorer = compiled(definition)
-    arrays = scorer.score_matrix(scorer.layout.encode(answers)[np.newaxis, :])
+    return _scored_rows(definition, scorer,
+                        scorer.score_matrix(scorer.layout.encode(answers)[np.newaxis, :]))[0]
+
+
+def score_responses(definition: Definition,
+                    answer_sets: Sequence[Mapping[str, Any]]) -> list[ScoredResponse]:
+    """Score many valid answer sets of one definition in one engine call; results in order."""
+    if not answer_sets:
+        return []
+    scorer = compiled(definition)
+    return _scored_rows(definition, scorer,
+                        scorer.score_matrix(scorer.layout.encode_many(answer_sets)))
+
+
+def _scored_rows(definition: Definition, scorer: CompiledScorer,
+                 arrays: ScoreArrays) -> list[ScoredResponse]:
     version, scoring_version = definition.version, scorer.scoring_version
-    scores = {
-        scale_id: _new_score((scale_id, None if value != value else value,  # NaN → None
-                              STATUS_NAMES[status], answered, codes[band], version,
-                              scoring_version))
-        for scale_id, codes, value, status, answered, band in zip(
-            scorer.scale_ids, scorer.band_codes, arrays.values[0].tolist(),
-            arrays.status[0].tolist(), arrays.n_answered[0].tolist(), arrays.band[0].tolist(),
-            strict=True)
-    }
-    alerts = tuple(itertools.compress(definition.alerts, arrays.alerts[0].tolist()))
-    return ScoredResponse(scores=scores, alerts=alerts)
+    rows = []
+    for values, statuses, answered_counts, bands, raised in zip(
+            arrays.values.tolist(), arrays.status.tolist(), arrays.n_answered.tolist(),
+            arrays.band.tolist(), arrays.alerts.tolist(), strict=True):
+        scores = {
+            scale_id: _new_score((scale_id, None if value != value else value,  # NaN → None
+                                  STATUS_NAMES[status], answered, codes[band], version,
+                                  scoring_version))
+            for scale_id, codes, value, status, answered, band in zip(
+                scorer.scale_ids, scorer.band_codes, values, statuses, answered_counts, bands,
+                strict=True)
+        }
+        rows.append(ScoredResponse(scores=scores,
+                                   alerts=tuple(itertools.compress(definition.alerts, raised))))
+    return rows
 
 
 def score_answers(definition: Definition, answers: Mapping[str, Any]) -> dict[str, Score]:
