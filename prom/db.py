@@ -15,13 +15,15 @@ constraints by a predictable name on every database, including SQLite's batch mo
 
 from __future__ import annotations
 
+import functools
 import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Dialect, MetaData, TypeDecorator, Uuid
+from sqlalchemy import JSON, DateTime, Dialect, MetaData, Table, TypeDecorator, Uuid
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.orm import DeclarativeBase, Session
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -79,3 +81,28 @@ class Base(DeclarativeBase):
 def utcnow() -> datetime:
     """Now, timezone-aware in UTC: the default of every timestamp column."""
     return datetime.now(UTC)
+
+
+_DIALECT_INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
+
+
+@functools.cache
+def insert_unless_present(table: Table, dialect_name: str) -> Any:
+    """``INSERT … ON CONFLICT DO NOTHING RETURNING <primary key>`` into ``table``: rows whose key
+    is stored already are skipped, and only the keys of rows actually inserted come back. Of
+    several transactions inserting one key, the database lets exactly one succeed; the others
+    wait for it and then skip the row instead of failing. Built once per table and dialect."""
+    try:
+        insert = _DIALECT_INSERTS[dialect_name]
+    except KeyError:
+        raise NotImplementedError(f"prom supports PostgreSQL and SQLite, not {dialect_name}"
+                                  ) from None
+    return insert(table).on_conflict_do_nothing().returning(*table.primary_key.columns)
+
+
+def execute_rows(session: Session, statement: Any, rows: list[dict[str, Any]]) -> Any:
+    """Run ``statement`` for ``rows``: one row as a plain execution, several as one multi-row
+    statement (SQLAlchemy's "insertmanyvalues"); nothing for none."""
+    if not rows:
+        return None
+    return session.execute(statement, rows[0] if len(rows) == 1 else rows)

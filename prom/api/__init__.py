@@ -3,6 +3,9 @@
 To add a resource, write ``prom/api/<resource>.py`` with a Blueprint ``blp`` whose ``url_prefix``
 is the resource path (``Blueprint("responses", __name__, url_prefix="/responses")``), then add one
 line to :data:`BLUEPRINTS`: ``(responses.blp, API_V1)``.
+
+Give ``@blp.arguments`` a schema *instance* (``ResponseCreateSchema()``): given a class, webargs
+builds a new instance on every request, which costs more than loading a small body.
 """
 
 from flask_smorest import Api, Blueprint

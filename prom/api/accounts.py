@@ -38,7 +38,7 @@ def me() -> User:
 
 @sites_blp.route("", methods=["POST"])
 @roles_required("admin")
-@sites_blp.arguments(SiteSchema)
+@sites_blp.arguments(SiteSchema())
 @sites_blp.response(201, SiteSchema)
 @sites_blp.alt_response(403, **PROBLEM_RESPONSE)
 @sites_blp.alt_response(409, **PROBLEM_RESPONSE)
@@ -58,7 +58,7 @@ def list_sites() -> dict[str, Any]:
 
 @users_blp.route("", methods=["POST"])
 @roles_required("admin")
-@users_blp.arguments(UserCreateSchema)
+@users_blp.arguments(UserCreateSchema())
 @users_blp.response(201, UserSchema)
 @users_blp.alt_response(403, **PROBLEM_RESPONSE)
 @users_blp.alt_response(409, **PROBLEM_RESPONSE)

@@ -44,7 +44,7 @@ TOO_MANY = "Too many attempts. Wait for the time in the Retry-After header, then
 
 
 @blp.route("/login", methods=["POST"])
-@blp.arguments(LoginSchema)
+@blp.arguments(LoginSchema())
 @blp.response(200, TokensSchema)
 @blp.alt_response(401, **PROBLEM_RESPONSE)
 @blp.alt_response(429, **PROBLEM_RESPONSE)
@@ -58,7 +58,7 @@ def login(body: dict[str, Any]) -> dict[str, Any]:
 
 
 @blp.route("/activate", methods=["POST"])
-@blp.arguments(ActivateSchema)
+@blp.arguments(ActivateSchema())
 @blp.response(200, ActivatedSchema)
 @blp.alt_response(401, **PROBLEM_RESPONSE)
 @blp.alt_response(429, **PROBLEM_RESPONSE)

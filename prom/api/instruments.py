@@ -41,7 +41,7 @@ def cache_headers(response: Response) -> Response:
 
 @blp.route("")
 @blp.etag
-@blp.arguments(LanguageArgsSchema, location="query", as_kwargs=True, unknown=RAISE)
+@blp.arguments(LanguageArgsSchema(), location="query", as_kwargs=True, unknown=RAISE)
 @blp.response(200, InstrumentListSchema)
 @blp.doc(security=[])  # public
 def list_instruments(lang: str | None = None) -> dict[str, Any]:
@@ -51,7 +51,7 @@ def list_instruments(lang: str | None = None) -> dict[str, Any]:
 
 @blp.route("/<instrument_id>")
 @blp.etag
-@blp.arguments(LanguageArgsSchema, location="query", as_kwargs=True, unknown=RAISE)
+@blp.arguments(LanguageArgsSchema(), location="query", as_kwargs=True, unknown=RAISE)
 @blp.response(200, InstrumentSchema)
 @blp.alt_response(404, **PROBLEM_RESPONSE)
 @blp.doc(security=[])  # public
@@ -62,7 +62,7 @@ def get_latest(instrument_id: str, lang: str | None = None) -> dict[str, Any]:
 
 @blp.route("/<instrument_id>/<version>")
 @blp.etag
-@blp.arguments(LanguageArgsSchema, location="query", as_kwargs=True, unknown=RAISE)
+@blp.arguments(LanguageArgsSchema(), location="query", as_kwargs=True, unknown=RAISE)
 @blp.response(200, InstrumentSchema)
 @blp.alt_response(404, **PROBLEM_RESPONSE)
 @blp.doc(security=[])  # public

@@ -26,7 +26,7 @@ blp = Blueprint("participants", __name__, url_prefix="",
 
 @blp.route("/studies/<uuid:study_id>/participants", methods=["POST"])
 @roles_required("admin", "clinician")
-@blp.arguments(ParticipantCreateSchema)
+@blp.arguments(ParticipantCreateSchema())
 @blp.response(201, EnrolledSchema)
 @blp.alt_response(403, **PROBLEM_RESPONSE)
 @blp.alt_response(404, **PROBLEM_RESPONSE)
@@ -37,7 +37,7 @@ def enrol(body: dict[str, Any], study_id: UUID) -> service.Enrolment:
 
 @blp.route("/studies/<uuid:study_id>/participants")
 @roles_required()
-@blp.arguments(PageArgsSchema, location="query", as_kwargs=True, unknown=RAISE)
+@blp.arguments(PageArgsSchema(), location="query", as_kwargs=True, unknown=RAISE)
 @blp.response(200, ParticipantPageSchema)
 @blp.alt_response(403, **PROBLEM_RESPONSE)
 @blp.alt_response(404, **PROBLEM_RESPONSE)

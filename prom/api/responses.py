@@ -25,6 +25,7 @@ from prom.schemas.responses import (
     VersionListSchema,
 )
 from prom.services import responses as service
+from prom.services import submissions
 
 blp = Blueprint("responses", __name__, url_prefix="/responses",
                 description="Questionnaire responses: submit (idempotent), batch sync, read, "
@@ -36,7 +37,7 @@ lists_blp = Blueprint("participant_responses", __name__, url_prefix="",
 
 @blp.route("", methods=["POST"])
 @roles_required("participant", "clinician", "admin")
-@blp.arguments(ResponseCreateSchema)
+@blp.arguments(ResponseCreateSchema())
 @blp.response(201, ResponseSchema)
 @blp.alt_response(200, schema=ResponseSchema, description="a replay of a stored response")
 @blp.alt_response(403, **PROBLEM_RESPONSE)
@@ -44,16 +45,16 @@ lists_blp = Blueprint("participant_responses", __name__, url_prefix="",
 @blp.alt_response(409, **PROBLEM_RESPONSE)
 def submit(body: dict[str, Any]):
     """Submit a response: validated, scored and stored once, however often it is sent"""
-    return service.submit(body, actor=current_user())
+    return submissions.submit(body, actor=current_user())
 
 
 @blp.route("/batch", methods=["POST"])
 @roles_required("participant", "clinician", "admin")
-@blp.arguments(BatchSchema)
+@blp.arguments(BatchSchema())
 @blp.response(200, BatchResultsSchema)
 def submit_batch(body: dict[str, Any]) -> dict[str, Any]:
     """Submit up to 500 responses (an app syncing after being offline); a result per entry"""
-    return {"results": service.submit_batch(body["responses"], actor=current_user())}
+    return {"results": submissions.submit_batch(body["responses"], actor=current_user())}
 
 
 @blp.route("/<uuid:response_id>")
@@ -67,7 +68,7 @@ def get_response(response_id: UUID) -> dict[str, Any]:
 
 @blp.route("/<uuid:response_id>/amendments", methods=["POST"])
 @roles_required("clinician", "admin")
-@blp.arguments(AmendmentSchema)
+@blp.arguments(AmendmentSchema())
 @blp.response(201, ResponseSchema)
 @blp.alt_response(404, **PROBLEM_RESPONSE)
 @blp.alt_response(409, **PROBLEM_RESPONSE)
@@ -88,7 +89,7 @@ def versions(response_id: UUID) -> dict[str, Any]:
 
 @lists_blp.route("/me/responses")
 @roles_required("participant")
-@lists_blp.arguments(ResponseListArgsSchema, location="query", as_kwargs=True, unknown=RAISE)
+@lists_blp.arguments(ResponseListArgsSchema(), location="query", as_kwargs=True, unknown=RAISE)
 @lists_blp.response(200, ResponsePageSchema)
 @lists_blp.alt_response(404, **PROBLEM_RESPONSE)
 def my_responses(**filters: Any) -> dict[str, Any]:
@@ -99,7 +100,7 @@ def my_responses(**filters: Any) -> dict[str, Any]:
 
 @lists_blp.route("/participants/<uuid:participant_id>/responses")
 @roles_required()
-@lists_blp.arguments(ResponseListArgsSchema, location="query", as_kwargs=True, unknown=RAISE)
+@lists_blp.arguments(ResponseListArgsSchema(), location="query", as_kwargs=True, unknown=RAISE)
 @lists_blp.response(200, ResponsePageSchema)
 @lists_blp.alt_response(404, **PROBLEM_RESPONSE)
 def participant_responses(participant_id: UUID, **filters: Any) -> dict[str, Any]:

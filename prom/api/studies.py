@@ -27,7 +27,7 @@ blp = Blueprint("studies", __name__, url_prefix="/studies",
 
 @blp.route("", methods=["POST"])
 @roles_required("admin")
-@blp.arguments(StudyCreateSchema)
+@blp.arguments(StudyCreateSchema())
 @blp.response(201, StudySchema)
 @blp.alt_response(403, **PROBLEM_RESPONSE)
 @blp.alt_response(409, **PROBLEM_RESPONSE)
@@ -56,7 +56,7 @@ def get_study(study_id: UUID) -> Study:
 
 @blp.route("/<uuid:study_id>/members", methods=["POST"])
 @roles_required("admin")
-@blp.arguments(MemberCreateSchema)
+@blp.arguments(MemberCreateSchema())
 @blp.response(201, MemberSchema)
 @blp.alt_response(200, schema=MemberSchema, description="already a member")
 @blp.alt_response(404, **PROBLEM_RESPONSE)

@@ -223,6 +223,9 @@ class Definition:
     def item(self, item_id: str) -> Item:
         return self._items_by_id[item_id]
 
+    def has_item(self, item_id: str) -> bool:
+        return item_id in self._items_by_id
+
     def scale(self, scale_id: str) -> Scale:
         return next(scale for scale in self.scales if scale.id == scale_id)
 

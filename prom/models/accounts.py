@@ -10,11 +10,15 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Boolean, CheckConstraint, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from prom.db import Base, utcnow
+
+if TYPE_CHECKING:
+    from prom.models.participants import Participant
 
 ROLES = ("admin", "clinician", "researcher", "participant")
 STAFF_ROLES = ("admin", "clinician", "researcher")
@@ -64,6 +68,11 @@ class User(Base):
 
     # Loaded when used (scope checks, /me), not on every authenticated request.
     sites: Mapped[list[Site]] = relationship(secondary="user_sites", order_by=Site.code)
+
+    # A participant's enrolment (None for staff): joined into the query that authenticates each
+    # request, so a participant's own submissions need no lookup of their own.
+    participant: Mapped[Participant | None] = relationship(
+        viewonly=True, uselist=False, foreign_keys="Participant.user_id")
 
     @property
     def site_ids(self) -> list[uuid.UUID]:

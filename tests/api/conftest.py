@@ -16,7 +16,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from flask import Flask
@@ -27,6 +27,9 @@ from prom.app import create_app
 from prom.errors import PROBLEM_JSON
 from prom.extensions import db
 from tests.conftest import FAST_PASSWORD_HASHING
+
+if TYPE_CHECKING:
+    from tests.api.studies_fixtures import World
 
 API = "/api/v1"
 PASSWORD = "correct horse battery staple"
@@ -52,6 +55,14 @@ def app(database_url: str, app_overrides: Mapping[str, Any]) -> Iterator[Flask]:
     yield app
     with app.app_context():
         db.engine.dispose()
+
+
+@pytest.fixture
+def world(client: FlaskClient, db_session: Session) -> World:
+    """Two sites, staff of every role, a study and an enrolled participant (`build_world`)."""
+    from tests.api.studies_fixtures import build_world  # it imports this module
+
+    return build_world(client)
 
 
 # ---------------------------------------------------------------------------------------------

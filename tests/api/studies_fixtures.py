@@ -23,20 +23,16 @@ Its :meth:`World.headers` creates, on first use, the caller a test names:
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from prom.app import create_app
 from prom.errors import PROBLEM_JSON
-from prom.extensions import db
 from prom.models.audit import AuditEvent
-from tests.conftest import FAST_PASSWORD_HASHING
 
 API = "/api/v1"
 PASSWORD = "correct horse battery staple"
@@ -60,23 +56,6 @@ CALLERS = (
     ANOTHER_PARTICIPANT,
     NO_TOKEN,
 )
-
-# Sign-in is rate limited per address; these tests sign in many accounts from one client.
-RAISED_RATE_LIMITS = {
-    "RATELIMIT_AUTH_PER_ACCOUNT": "1000 per minute",
-    "RATELIMIT_AUTH_PER_ADDRESS": "1000 per minute",
-}
-
-
-
-def make_app(database_url: str) -> Iterator[Flask]:
-    """The test app of tests/conftest.py (cheap password hashing) with raised sign-in limits."""
-    app = create_app({"TESTING": True, "DATABASE_URL": database_url, **FAST_PASSWORD_HASHING,
-                      **RAISED_RATE_LIMITS})
-    yield app
-    with app.app_context():
-        db.engine.dispose()
-
 
 # ---------------------------------------------------------------------------------------------
 # Small helpers

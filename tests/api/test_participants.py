@@ -12,15 +12,12 @@ from __future__ import annotations
 
 import base64
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from flask import Flask
-from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
-from tests.api.studies_fixtures import (
+from tests.api.studies_fixtures import (  # noqa: F401 -- fixtures, used by name
     ADMIN,
     ANOTHER_PARTICIPANT,
     API,
@@ -44,7 +41,6 @@ from tests.api.studies_fixtures import (
     grant,
     is_uuid,
     list_all_participants,
-    make_app,
     new_site,
     shift,
     sign_in_staff,
@@ -55,16 +51,6 @@ ENROLMENT_FIELDS = {
     "activation_code", "created_at",
 }
 READ_FIELDS = ENROLMENT_FIELDS - {"activation_code"}
-
-
-@pytest.fixture
-def app(database_url: str) -> Iterator[Flask]:
-    yield from make_app(database_url)
-
-
-@pytest.fixture
-def world(client: FlaskClient, db_session: Session) -> World:
-    return build_world(client)
 
 
 def enrol_at(world: World, headers: dict[str, str], site_id: Any, **changes: Any) -> Any:

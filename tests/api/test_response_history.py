@@ -22,16 +22,14 @@ from __future__ import annotations
 import base64
 import json
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
-from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
-from tests.api.studies_fixtures import (
+from tests.api.studies_fixtures import (  # noqa: F401 -- fixtures, used by name
     ADMIN,
     ANOTHER_PARTICIPANT,
     API,
@@ -47,7 +45,6 @@ from tests.api.studies_fixtures import (
     audit_rows,
     build_world,
     enrol,
-    make_app,
 )
 from tests.api.test_responses import (
     BODY_FIELDS,
@@ -69,17 +66,6 @@ VERSION_FIELDS = {
 }
 STAFF = (ADMIN, CLINICIAN_OF_SITE, CLINICIAN_OTHER_SITE, RESEARCHER_MEMBER, RESEARCHER_NON_MEMBER)
 IST = timezone(timedelta(hours=5, minutes=30))
-
-
-@pytest.fixture
-def app(database_url: str) -> Iterator[Flask]:
-    """The test app (cheap password hashing) with sign-in limits raised for the many callers."""
-    yield from make_app(database_url)
-
-
-@pytest.fixture
-def world(client: FlaskClient, db_session: Session) -> World:
-    return build_world(client)
 
 
 # ---------------------------------------------------------------------------------------------

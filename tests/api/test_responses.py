@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import threading
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
@@ -47,7 +47,6 @@ from tests.api.studies_fixtures import (
     bearer,
     build_world,
     enrol,
-    make_app,
 )
 
 PHQ9_ITEMS = [f"phq9_{n}" for n in range(1, 10)]
@@ -59,17 +58,6 @@ SCORE_FIELDS = {"value", "status", "n_answered", "band"}
 ALERT_FIELDS = {"rule", "severity", "message"}
 MiB = 1024 * 1024
 CET = timezone(timedelta(hours=1))
-
-
-@pytest.fixture
-def app(database_url: str) -> Iterator[Flask]:
-    """The test app (cheap password hashing) with sign-in limits raised for the many callers."""
-    yield from make_app(database_url)
-
-
-@pytest.fixture
-def world(client: FlaskClient, db_session: Session) -> World:
-    return build_world(client)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -9,15 +9,13 @@ participants none. A study outside the caller's scope is 404, like one that does
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
-from tests.api.studies_fixtures import (
+from tests.api.studies_fixtures import (  # noqa: F401 -- fixtures, used by name
     ADMIN,
     ANOTHER_PARTICIPANT,
     API,
@@ -36,21 +34,10 @@ from tests.api.studies_fixtures import (
     create_study,
     grant,
     is_uuid,
-    make_app,
     new_site,
     sign_in_staff,
     study_body,
 )
-
-
-@pytest.fixture
-def app(database_url: str) -> Iterator[Flask]:
-    yield from make_app(database_url)
-
-
-@pytest.fixture
-def world(client: FlaskClient, db_session: Session) -> World:
-    return build_world(client)
 
 
 @pytest.fixture

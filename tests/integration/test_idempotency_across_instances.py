@@ -32,9 +32,9 @@ from prom.app import create_app
 from prom.extensions import db
 from prom.models.audit import AuditEvent
 from prom.models.responses import Response, ResponseVersion
+from tests.api.conftest import RAISED_RATE_LIMITS
 from tests.api.studies_fixtures import (
     API,
-    RAISED_RATE_LIMITS,
     activate,
     bearer,
     build_world,
