@@ -22,6 +22,7 @@ import json
 import logging
 import uuid
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -150,7 +151,7 @@ class _Participants:
     """Whose responses the caller may submit: a participant their own; clinicians those of
     their sites and admins anyone's, naming them with `participant_id`; researchers nobody's."""
 
-    def __init__(self, actor: User, prefetch: list[Any] = ()) -> None:
+    def __init__(self, actor: User, prefetch: Sequence[Any] = ()) -> None:
         self.actor = actor
         if actor.role in ("clinician", "admin"):
             self._prefetch(prefetch)
@@ -175,7 +176,7 @@ class _Participants:
         return participant
 
     @staticmethod
-    def _prefetch(entries: list[Any]) -> None:
+    def _prefetch(entries: Sequence[Any]) -> None:
         """Load the participants a staff batch names in one query (into the session, where
         `of` finds them without another)."""
         ids = set()
