@@ -57,6 +57,19 @@ CALLERS = (
     NO_TOKEN,
 )
 
+#: Who may read a participant's data, and the status each gets: 200 in scope, 404 outside it (so
+#: ids reveal nothing), 401 without a token.
+READ_SCOPE = [
+    (ADMIN, 200),
+    (CLINICIAN_OF_SITE, 200),
+    (CLINICIAN_OTHER_SITE, 404),
+    (RESEARCHER_MEMBER, 200),
+    (RESEARCHER_NON_MEMBER, 404),
+    (THE_PARTICIPANT, 200),
+    (ANOTHER_PARTICIPANT, 404),
+    (NO_TOKEN, 401),
+]
+
 # ---------------------------------------------------------------------------------------------
 # Small helpers
 

@@ -114,21 +114,27 @@ def test_post_sites_by_role(
         assert response.headers["WWW-Authenticate"].startswith("Bearer")
 
 
-# The contract names only staff as readers of /sites; a participant is refused (403).
+# The contract names only staff as readers of /sites (a participant is refused, 403) and only
+# admins as readers of /users.
 @pytest.mark.parametrize(
-    ("role", "status"),
+    ("path", "role", "status"),
     [
-        ("admin", 200),
-        ("clinician", 200),
-        ("researcher", 200),
-        ("participant", 403),
-        (NO_TOKEN, 401),
+        ("/sites", "admin", 200),
+        ("/sites", "clinician", 200),
+        ("/sites", "researcher", 200),
+        ("/sites", "participant", 403),
+        ("/sites", NO_TOKEN, 401),
+        ("/users", "admin", 200),
+        ("/users", "clinician", 403),
+        ("/users", "researcher", 403),
+        ("/users", "participant", 403),
+        ("/users", NO_TOKEN, 401),
     ],
 )
-def test_get_sites_by_role(
-    client: FlaskClient, headers_for: Callable[[str], dict], role: str, status: int
+def test_list_sites_and_users_by_role(
+    client: FlaskClient, headers_for: Callable[[str], dict], path: str, role: str, status: int
 ) -> None:
-    response = client.get(f"{API}/sites", headers=headers_for(role))
+    response = client.get(f"{API}{path}", headers=headers_for(role))
 
     assert response.status_code == status
     if status == 200:
@@ -158,30 +164,6 @@ def test_post_users_by_role(
     if status == 403:
         assert_problem(response, 403, "Forbidden")
     elif status == 401:
-        assert_problem(response, 401, "Unauthorized")
-
-
-@pytest.mark.parametrize(
-    ("role", "status"),
-    [
-        ("admin", 200),
-        ("clinician", 403),
-        ("researcher", 403),
-        ("participant", 403),
-        (NO_TOKEN, 401),
-    ],
-)
-def test_get_users_by_role(
-    client: FlaskClient, headers_for: Callable[[str], dict], role: str, status: int
-) -> None:
-    response = client.get(f"{API}/users", headers=headers_for(role))
-
-    assert response.status_code == status
-    if status == 200:
-        assert isinstance(response.json["items"], list)
-    elif status == 403:
-        assert_problem(response, 403, "Forbidden")
-    else:
         assert_problem(response, 401, "Unauthorized")
 
 

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from sqlalchemy.orm import Session
 
-from tests.api.studies_fixtures import (  # noqa: F401 -- fixtures, used by name
+from tests.api.studies_fixtures import (
     ADMIN,
     ANOTHER_PARTICIPANT,
     API,
@@ -25,6 +25,7 @@ from tests.api.studies_fixtures import (  # noqa: F401 -- fixtures, used by name
     CLINICIAN_OTHER_SITE,
     NO_TOKEN,
     PASSWORD,
+    READ_SCOPE,
     RESEARCHER_MEMBER,
     RESEARCHER_NON_MEMBER,
     THE_PARTICIPANT,
@@ -34,7 +35,6 @@ from tests.api.studies_fixtures import (  # noqa: F401 -- fixtures, used by name
     assert_problem,
     audit_rows,
     bearer,
-    build_world,
     create_study,
     enrol,
     enrolment_body,
@@ -126,16 +126,7 @@ def test_list_participants_by_caller(
 
 @pytest.mark.parametrize(
     ("who", "status"),
-    [
-        (ADMIN, 200),
-        (CLINICIAN_OF_SITE, 200),
-        (CLINICIAN_OTHER_SITE, 404),
-        (RESEARCHER_MEMBER, 200),
-        (RESEARCHER_NON_MEMBER, 404),
-        (THE_PARTICIPANT, 200),
-        (ANOTHER_PARTICIPANT, 404),
-        (NO_TOKEN, 401),
-    ],
+    READ_SCOPE,
 )
 def test_get_participant_by_caller(world: World, who: str, status: int) -> None:
     response = world.client.get(

@@ -29,13 +29,14 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
-from tests.api.studies_fixtures import (  # noqa: F401 -- fixtures, used by name
+from tests.api.studies_fixtures import (
     ADMIN,
     ANOTHER_PARTICIPANT,
     API,
     CLINICIAN_OF_SITE,
     CLINICIAN_OTHER_SITE,
     NO_TOKEN,
+    READ_SCOPE,
     RESEARCHER_MEMBER,
     RESEARCHER_NON_MEMBER,
     THE_PARTICIPANT,
@@ -43,7 +44,6 @@ from tests.api.studies_fixtures import (  # noqa: F401 -- fixtures, used by name
     assert_field_error,
     assert_problem,
     audit_rows,
-    build_world,
     enrol,
 )
 from tests.api.test_responses import (
@@ -423,16 +423,7 @@ def test_an_unamended_response_has_one_current_version(world: World) -> None:
 
 @pytest.mark.parametrize(
     ("who", "status"),
-    [
-        (ADMIN, 200),
-        (CLINICIAN_OF_SITE, 200),
-        (CLINICIAN_OTHER_SITE, 404),
-        (RESEARCHER_MEMBER, 200),
-        (RESEARCHER_NON_MEMBER, 404),
-        (THE_PARTICIPANT, 200),
-        (ANOTHER_PARTICIPANT, 404),
-        (NO_TOKEN, 401),
-    ],
+    READ_SCOPE,
 )
 def test_versions_by_caller(world: World, who: str, status: int) -> None:
     first = created(world, THE_PARTICIPANT, submission(answers=phq9_answers(1)))
@@ -498,16 +489,7 @@ def test_resubmitting_the_id_with_changed_answers_after_an_amendment_is_409(
 
 @pytest.mark.parametrize(
     ("who", "status"),
-    [
-        (ADMIN, 200),
-        (CLINICIAN_OF_SITE, 200),
-        (CLINICIAN_OTHER_SITE, 404),
-        (RESEARCHER_MEMBER, 200),
-        (RESEARCHER_NON_MEMBER, 404),
-        (THE_PARTICIPANT, 200),
-        (ANOTHER_PARTICIPANT, 404),
-        (NO_TOKEN, 401),
-    ],
+    READ_SCOPE,
 )
 def test_participant_responses_by_caller(
     world: World, db_session: Session, who: str, status: int

@@ -36,6 +36,7 @@ from tests.api.studies_fixtures import (
     CLINICIAN_OF_SITE,
     CLINICIAN_OTHER_SITE,
     NO_TOKEN,
+    READ_SCOPE,
     RESEARCHER_MEMBER,
     RESEARCHER_NON_MEMBER,
     THE_PARTICIPANT,
@@ -551,16 +552,7 @@ def test_body_over_one_mebibyte_is_a_413_problem(world: World) -> None:
 
 @pytest.mark.parametrize(
     ("who", "status"),
-    [
-        (ADMIN, 200),
-        (CLINICIAN_OF_SITE, 200),
-        (CLINICIAN_OTHER_SITE, 404),
-        (RESEARCHER_MEMBER, 200),
-        (RESEARCHER_NON_MEMBER, 404),
-        (THE_PARTICIPANT, 200),
-        (ANOTHER_PARTICIPANT, 404),
-        (NO_TOKEN, 401),
-    ],
+    READ_SCOPE,
 )
 def test_read_the_participants_response_by_caller(
     world: World, db_session: Session, who: str, status: int

@@ -15,7 +15,7 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
-from tests.api.studies_fixtures import (  # noqa: F401 -- fixtures, used by name
+from tests.api.studies_fixtures import (
     ADMIN,
     ANOTHER_PARTICIPANT,
     API,
@@ -30,7 +30,6 @@ from tests.api.studies_fixtures import (  # noqa: F401 -- fixtures, used by name
     World,
     assert_field_error,
     assert_problem,
-    build_world,
     create_study,
     grant,
     is_uuid,
