@@ -7,11 +7,19 @@ Revision files are dated (``2026_11_24_0000-<rev>_baseline.py``) so that ``ls`` 
 
 Each command runs in one transaction: on PostgreSQL (and on SQLite, whose DDL is transactional
 once SQLAlchemy issues BEGIN) a failed upgrade leaves the schema as it was.
+
+On SQLite, altering a table means rebuilding it (Alembic's batch mode: create a copy, move the
+rows, drop the old table). With foreign keys enforced, dropping a table that other rows refer to
+fails. So migrations run with enforcement off, as SQLite's own ALTER TABLE procedure prescribes.
+``PRAGMA foreign_key_check`` must then find no dangling reference before the transaction
+commits, and enforcement is switched back on afterwards.
 """
 
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from alembic import command
@@ -38,14 +46,38 @@ def alembic_config(connection: Connection | None = None) -> Config:
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
     """Migrate the database up to ``revision``."""
-    with engine.begin() as connection:
+    with _migrating(engine) as connection:
         command.upgrade(alembic_config(connection), revision)
 
 
 def downgrade(engine: Engine, revision: str) -> None:
     """Migrate the database down to ``revision`` (``-1`` for one step, ``base`` for empty)."""
-    with engine.begin() as connection:
+    with _migrating(engine) as connection:
         command.downgrade(alembic_config(connection), revision)
+
+
+@contextmanager
+def _migrating(engine: Engine) -> Iterator[Connection]:
+    """A connection in a transaction that commits when the block succeeds (see the module
+    docstring for SQLite's foreign keys)."""
+    if engine.dialect.name != "sqlite":
+        with engine.begin() as connection:
+            yield connection
+        return
+    with engine.connect() as connection:
+        # On the driver's connection, before SQLAlchemy begins a transaction: inside one the
+        # pragma is silently ignored.
+        driver = connection.connection.driver_connection
+        driver.execute("PRAGMA foreign_keys=OFF")
+        try:
+            with connection.begin():
+                yield connection
+                dangling = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                if dangling:
+                    raise RuntimeError(f"the migration left rows with dangling foreign keys: "
+                                       f"{dangling[:5]}")
+        finally:
+            driver.execute("PRAGMA foreign_keys=ON")
 
 
 def current(engine: Engine) -> None:

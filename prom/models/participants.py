@@ -28,13 +28,19 @@ class Participant(Base):
     site_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("sites.id"), index=True)
     arm_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("arms.id"))
     user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"), unique=True)
-    enrolled_on: Mapped[date]  # the default anchor date of the schedule
+    enrolled_on: Mapped[date]  # the anchor date of the schedule, unless randomised_on is set
+    randomised_on: Mapped[date | None]  # when recorded, the anchor date instead
     language: Mapped[str] = mapped_column(String(16))  # questionnaire language, e.g. en, pt-BR
     timezone: Mapped[str] = mapped_column(String(64))  # IANA name; windows are local days
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     created_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
 
     arm: Mapped[Arm] = relationship(lazy="joined")
+
+    @property
+    def anchor(self) -> date:
+        """Day 0 of the participant's schedule: randomisation when recorded, else enrolment."""
+        return self.randomised_on or self.enrolled_on
 
     @property
     def arm_code(self) -> str:

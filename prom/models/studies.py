@@ -2,7 +2,9 @@
 
 A timepoint's target day counts from the participant's anchor date (enrolment, or randomisation
 when recorded); `window_before`/`window_after` bound the days around it in which a response counts
-for that timepoint. Instruments are referred to by id and must exist in the instrument library.
+for that timepoint. A repeating timepoint (weekly during treatment, say) is one row with `every`
+(days between occurrences) and `count`; `prom.schedule.expand` turns it into `week1`, `week2`…
+Instruments are referred to by id and must exist in the instrument library.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, Integer, String, UniqueConst
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from prom.db import Base, JSONDocument, utcnow
+from prom.schedule import TimepointSpec
 
 
 class Study(Base):
@@ -54,6 +57,8 @@ class Timepoint(Base):
     __table_args__ = (
         UniqueConstraint("study_id", "code"),
         CheckConstraint("window_before >= 0 AND window_after >= 0", name="windows_not_negative"),
+        CheckConstraint("count >= 1 AND (every IS NULL OR every >= 1) "
+                        "AND (count = 1 OR every IS NOT NULL)", name="repeats_have_an_interval"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
@@ -63,7 +68,15 @@ class Timepoint(Base):
     window_before: Mapped[int] = mapped_column(Integer)  # days before `day` still counted
     window_after: Mapped[int] = mapped_column(Integer)  # days after `day` still counted
     instruments: Mapped[list[str]] = mapped_column(JSONDocument)  # instrument ids, in order
+    every: Mapped[int | None] = mapped_column(Integer)  # days between occurrences, if repeating
+    count: Mapped[int] = mapped_column(Integer, default=1, server_default="1")  # occurrences
     position: Mapped[int] = mapped_column(Integer)
+
+    def spec(self) -> TimepointSpec:
+        """This row as the schedule package declares a timepoint."""
+        return TimepointSpec(code=self.code, day=self.day, window_before=self.window_before,
+                             window_after=self.window_after, instruments=tuple(self.instruments),
+                             every=self.every, count=self.count)
 
     study: Mapped[Study] = relationship(back_populates="schedule")
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import marshmallow as ma
@@ -27,10 +28,19 @@ class ParticipantCreateSchema(ma.Schema):
     site_id = ma.fields.UUID(required=True)
     arm = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=64))
     enrolled_on = ma.fields.Date(required=True, validate=_not_in_future)
+    randomised_on = ma.fields.Date(load_default=None, allow_none=True, validate=_not_in_future,
+                                   metadata={"description": "when recorded, day 0 of the "
+                                             "schedule instead of enrolled_on"})
     language = ma.fields.String(load_default="en", validate=ma.validate.Regexp(
         r"^[a-z]{2,3}(-[A-Z]{2})?$", error="a language tag such as en or pt-BR"))
     timezone = ma.fields.String(load_default="UTC", validate=[ma.validate.Length(max=64),
                                                               _known_timezone])
+
+    @ma.validates_schema
+    def randomised_after_enrolment(self, data: dict[str, Any], **_: object) -> None:
+        randomised = data.get("randomised_on")
+        if randomised is not None and randomised < data["enrolled_on"]:
+            raise ma.ValidationError("cannot be before enrolled_on", "randomised_on")
 
 
 class ParticipantSchema(ma.Schema):
@@ -39,6 +49,7 @@ class ParticipantSchema(ma.Schema):
     site_id = ma.fields.UUID(required=True)
     arm = ma.fields.String(attribute="arm_code", required=True)
     enrolled_on = ma.fields.Date(required=True)
+    randomised_on = ma.fields.Date(allow_none=True, required=True)
     language = ma.fields.String(required=True)
     timezone = ma.fields.String(required=True)
     created_at = ma.fields.AwareDateTime(required=True)

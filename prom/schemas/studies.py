@@ -28,6 +28,19 @@ class TimepointSchema(ma.Schema):
                                      validate=ma.validate.Range(min=0, max=3650))
     instruments = ma.fields.List(ma.fields.String(validate=ma.validate.Length(min=1, max=64)),
                                  required=True, validate=ma.validate.Length(min=1, max=50))
+    every = ma.fields.Integer(strict=True, allow_none=True, load_default=None,
+                              validate=ma.validate.Range(min=1, max=3650), metadata={
+                                  "description": "days between occurrences of a repeating "
+                                                 "timepoint"})
+    count = ma.fields.Integer(strict=True, load_default=1,
+                              validate=ma.validate.Range(min=1, max=520), metadata={
+                                  "description": "occurrences; a repeating timepoint `week` "
+                                                 "becomes week1, week2, …"})
+
+    @ma.validates_schema
+    def repeats_have_an_interval(self, data: dict[str, Any], **_: object) -> None:
+        if data.get("count", 1) > 1 and data.get("every") is None:
+            raise ma.ValidationError("a repeating timepoint (count > 1) needs every", "every")
 
 
 class StudyCreateSchema(ma.Schema):

@@ -49,6 +49,7 @@ def enrol(study_id: uuid.UUID, data: dict[str, Any], *, actor: User) -> Enrolmen
     user, code = new_participant_account([site], actor=actor.id)
     participant = Participant(id=uuid.uuid4(), study_id=study.id, site_id=site.id, arm=arm,
                               user_id=user.id, enrolled_on=data["enrolled_on"],
+                              randomised_on=data.get("randomised_on"),
                               language=data["language"], timezone=data["timezone"],
                               created_by=actor.id)
     db.session.add(participant)

@@ -12,6 +12,7 @@ from prom.errors import Conflict, NotFound, ValidationFailed
 from prom.extensions import db
 from prom.models.accounts import User
 from prom.models.studies import Arm, Study, StudyMember, Timepoint
+from prom.schedule import ScheduleError, expand
 from prom.services import audit
 from prom.services.instruments import library
 
@@ -32,8 +33,13 @@ def create_study(data: dict[str, Any], *, actor: uuid.UUID) -> Study:
                   for k, a in enumerate(data["arms"])]
     study.schedule = [Timepoint(code=t["code"], day=t["day"],
                                 window_before=t["window_before"], window_after=t["window_after"],
-                                instruments=list(t["instruments"]), position=k)
+                                instruments=list(t["instruments"]), every=t.get("every"),
+                                count=t.get("count", 1), position=k)
                       for k, t in enumerate(data["schedule"])]
+    try:  # repeats named week1, week2… must not clash with another timepoint's code
+        expand(timepoint.spec() for timepoint in study.schedule)
+    except ScheduleError as error:
+        raise ValidationFailed(errors={"schedule": [str(error)]}) from error
     db.session.add(study)
     audit.record("study.create", actor=actor, target=("study", study.id),
                  detail={"code": study.code})

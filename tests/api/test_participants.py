@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import uuid
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -44,6 +45,7 @@ from tests.api.studies_fixtures import (
     new_site,
     shift,
     sign_in_staff,
+    today_utc,
 )
 
 ENROLMENT_FIELDS = {
@@ -624,3 +626,32 @@ def test_every_read_is_audited_again(world: World, db_session: Session) -> None:
         world.client.get(f"{API}/participants/{world.participant_id}",
                          headers=world.admin.headers)
     assert len(audit_rows(db_session, "participant.read", world.admin.user_id)) == 3
+
+
+# ---------------------------------------------------------------------------------------------
+# Randomisation date (the schedule's anchor when recorded)
+
+
+def test_randomisation_date_is_kept_and_defaults_to_none(world: World) -> None:
+    enrolled = today_utc() - timedelta(days=10)
+    randomised = today_utc() - timedelta(days=3)
+    response = enrol_at(world, world.admin.headers, world.site_a.id,
+                        enrolled_on=enrolled.isoformat(), randomised_on=randomised.isoformat())
+    assert response.status_code == 201, response.get_data(as_text=True)
+    assert response.json["randomised_on"] == randomised.isoformat()
+    single = world.client.get(f"{API}/participants/{response.json['id']}",
+                              headers=world.admin.headers)
+    assert single.json["randomised_on"] == randomised.isoformat()
+    plain = enrol_at(world, world.admin.headers, world.site_a.id)
+    assert plain.json["randomised_on"] is None
+
+
+@pytest.mark.parametrize("days_after_enrolment", [-1, 30])
+def test_randomisation_before_enrolment_or_in_the_future_is_422(
+    world: World, days_after_enrolment: int
+) -> None:
+    enrolled = today_utc() - timedelta(days=5)
+    randomised = enrolled + timedelta(days=days_after_enrolment)
+    response = enrol_at(world, world.admin.headers, world.site_a.id,
+                        enrolled_on=enrolled.isoformat(), randomised_on=randomised.isoformat())
+    assert_field_error(response, "randomised_on")

@@ -507,3 +507,60 @@ def test_a_granted_researcher_sees_the_study(world: World) -> None:
     assert world.study_id in {item["id"] for item in after.json["items"]}
     single = world.client.get(f"{API}/studies/{world.study_id}", headers=researcher.headers)
     assert single.status_code == 200, single.get_data(as_text=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# Repeating timepoints
+
+
+def weekly(**changes: Any) -> dict[str, Any]:
+    timepoint = {"timepoint": "week", "day": 7, "window_before": 2, "window_after": 2,
+                 "instruments": ["peg"], "every": 7, "count": 8}
+    timepoint.update(changes)
+    return timepoint
+
+
+def test_a_repeating_timepoint_is_stored_once_with_its_interval_and_count(
+    client: FlaskClient, admin: Caller
+) -> None:
+    body = study_body()
+    body["schedule"][1] = weekly()  # in place of week4, which week4 of the repeat would clash with
+
+    response = post_study(client, admin, body)
+
+    assert response.status_code == 201, response.get_data(as_text=True)
+    stored = response.json["schedule"]
+    assert [t["timepoint"] for t in stored] == ["baseline", "week"]
+    assert stored[1]["every"] == 7 and stored[1]["count"] == 8
+    assert stored[0]["every"] is None and stored[0]["count"] == 1
+    again = client.get(f"{API}/studies/{response.json['id']}", headers=admin.headers)
+    assert again.json["schedule"] == stored
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"every": None}, "every"),  # repeats need an interval
+        ({"every": 0}, "every"),
+        ({"count": 0}, "count"),
+        ({"count": 521}, "count"),
+        ({"every": 1.5}, "every"),
+    ],
+)
+def test_invalid_repeats_are_422(
+    client: FlaskClient, admin: Caller, changes: dict[str, Any], field: str
+) -> None:
+    body = study_body()
+    body["schedule"][1] = weekly(**changes)
+    assert_field_error(post_study(client, admin, body), f"schedule.1.{field}")
+
+
+def test_a_repeat_whose_occurrence_name_is_taken_is_422(client: FlaskClient, admin: Caller) -> None:
+    # `week` repeated 8 times is named week1 … week8; a declared `week4` clashes with it.
+    body = study_body()
+    body["schedule"].append(weekly())
+
+    response = post_study(client, admin, body)
+
+    problem = assert_field_error(response, "schedule")
+    assert "week4" in " ".join(problem["errors"]["schedule"])

@@ -77,3 +77,43 @@ def test_audit_events_refuse_truncate_on_postgresql(
 
     with pytest.raises(DBAPIError, match="append-only"), db_session.begin_nested():
         db_session.execute(text("TRUNCATE audit_events"))
+
+
+def test_rebuilding_a_table_on_sqlite_keeps_the_rows_that_refer_to_it(tmp_path) -> None:
+    """SQLite alters a table by rebuilding it. The revision that adds `randomised_on` rebuilds
+    `participants` on the way down, while `responses` rows refer to it: with foreign keys
+    enforced that DROP would fail, so migrations turn enforcement off and check afterwards."""
+    engine = create_database_engine(f"sqlite:///{tmp_path / 'prom.db'}")
+    try:
+        migrations.upgrade(engine, "head")
+        with engine.begin() as connection:
+            for statement in REFERRING_ROWS:
+                connection.execute(text(statement))
+
+        migrations.downgrade(engine, "-1")
+        migrations.upgrade(engine, "head")
+
+        with engine.connect() as connection:
+            assert connection.execute(text("SELECT count(*) FROM responses")).scalar() == 1
+            assert connection.execute(text("SELECT count(*) FROM participants")).scalar() == 1
+            assert connection.execute(text("PRAGMA foreign_key_check")).fetchall() == []
+            # Enforcement is back on for the connection the migration used (the pool's only one).
+            assert connection.execute(text("PRAGMA foreign_keys")).scalar() == 1
+    finally:
+        engine.dispose()
+
+
+NOW = "'2026-01-01 00:00:00.000000'"
+REFERRING_ROWS = [
+    f"INSERT INTO sites (id, code, name, created_at) VALUES ('s1', 'S', 'Site', {NOW})",
+    "INSERT INTO users (id, role, username, active, created_at) "
+    f"VALUES ('u1', 'participant', 'p1', 1, {NOW})",
+    f"INSERT INTO studies (id, code, name, created_at) VALUES ('st1', 'ST', 'Study', {NOW})",
+    "INSERT INTO arms (id, study_id, code, name, position) VALUES ('a1', 'st1', 'A', 'Arm', 0)",
+    "INSERT INTO participants (id, study_id, site_id, arm_id, user_id, enrolled_on, language, "
+    f"timezone, created_at) VALUES ('p1', 'st1', 's1', 'a1', 'u1', '2026-01-01', 'en', 'UTC', "
+    f"{NOW})",
+    "INSERT INTO responses (id, participant_id, instrument, instrument_version, "
+    "collected_at, collected_offset_minutes, received_at, submitted_by, payload_hash, "
+    f"current_version) VALUES ('r1', 'p1', 'phq9', '1', {NOW}, 0, {NOW}, 'u1', 'h', 1)",
+]
