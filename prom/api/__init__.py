@@ -10,7 +10,16 @@ builds a new instance on every request, which costs more than loading a small bo
 
 from flask_smorest import Api, Blueprint
 
-from prom.api import accounts, auth, health, instruments, participants, responses, studies
+from prom.api import (
+    accounts,
+    auth,
+    health,
+    instruments,
+    participants,
+    responses,
+    schedule,
+    studies,
+)
 
 #: Base path of the versioned resources.
 API_V1 = "/api/v1"
@@ -27,6 +36,7 @@ BLUEPRINTS: list[tuple[Blueprint, str]] = [
     (participants.blp, API_V1),
     (responses.blp, API_V1),
     (responses.lists_blp, API_V1),
+    (schedule.blp, API_V1),
 ]
 
 
