@@ -12,6 +12,7 @@ from flask_smorest import Api, Blueprint
 
 from prom.api import (
     accounts,
+    alerts,
     auth,
     health,
     instruments,
@@ -37,6 +38,7 @@ BLUEPRINTS: list[tuple[Blueprint, str]] = [
     (responses.blp, API_V1),
     (responses.lists_blp, API_V1),
     (schedule.blp, API_V1),
+    (alerts.blp, API_V1),
 ]
 
 

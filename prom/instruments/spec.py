@@ -170,6 +170,10 @@ class Scale:
         return chosen
 
 
+#: Alert severities, least to most severe; lists put the most severe first.
+SEVERITY_RANK = {"low": 1, "medium": 2, "high": 3, "critical": 4}
+
+
 @dataclass(frozen=True)
 class Alert:
     id: str

@@ -94,9 +94,14 @@ class Score(Base):
 
 class Alert(Base):
     """A clinical alert raised by a rule of the instrument when a response was stored; created in
-    the same transaction as the response, so it is never lost."""
+    the same transaction as the response, so it is never lost. It is open until a clinician
+    acknowledges it (once: who, when and a note)."""
 
     __tablename__ = "alerts"
+    __table_args__ = (
+        # The clinic's list: open alerts, most severe first, newest first.
+        Index("ix_alerts_triage", "acknowledged_at", "severity_rank", "created_at"),
+    )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
     response_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("responses.id"), index=True)
@@ -107,3 +112,7 @@ class Alert(Base):
     severity: Mapped[str] = mapped_column(String(16))
     message: Mapped[str] = mapped_column(String(1000))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    severity_rank: Mapped[int] = mapped_column(Integer, server_default="0")  # SEVERITY_RANK
+    acknowledged_at: Mapped[datetime | None]
+    acknowledged_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    acknowledgement_note: Mapped[str | None] = mapped_column(String(2000))

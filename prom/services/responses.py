@@ -18,7 +18,7 @@ from prom.db import execute_rows, utcnow
 from prom.errors import Conflict, NotFound, ValidationFailed
 from prom.extensions import db
 from prom.instruments import UnknownInstrument, validate_answers
-from prom.instruments.spec import Definition
+from prom.instruments.spec import SEVERITY_RANK, Definition
 from prom.models.accounts import User
 from prom.models.participants import Participant
 from prom.models.responses import Alert, Response, ResponseVersion, Score
@@ -196,6 +196,7 @@ def version_rows(definition: Definition, scored: ScoredResponse, *, response_id:
         alerts=[{"id": uuid.uuid4(), "response_id": response_id,
                  "participant_id": participant_id, "version": number, "position": k,
                  "rule": alert.id, "severity": alert.severity,
+                 "severity_rank": SEVERITY_RANK[alert.severity],
                  "message": alert.message.get(language) or alert.message.get("en")
                  or next(iter(alert.message.values())),
                  "created_at": now}
