@@ -17,6 +17,7 @@ from prom.schemas.participants import (
     ParticipantCreateSchema,
     ParticipantPageSchema,
     ParticipantSchema,
+    RandomisationSchema,
 )
 from prom.services import participants as service
 
@@ -55,3 +56,16 @@ def list_participants(study_id: UUID, limit: int, cursor: str | None = None) -> 
 def get_participant(participant_id: UUID) -> Participant:
     """Get a participant (staff in scope, or the participant themself)"""
     return service.get_participant(participant_id, current_user())
+
+
+@blp.route("/participants/<uuid:participant_id>/randomisation", methods=["POST"])
+@roles_required("admin", "clinician")
+@blp.arguments(RandomisationSchema())
+@blp.response(200, ParticipantSchema)
+@blp.alt_response(404, **PROBLEM_RESPONSE)
+@blp.alt_response(409, **PROBLEM_RESPONSE)
+def record_randomisation(body: dict[str, Any], participant_id: UUID) -> Participant:
+    """Record the randomisation date once (clinician of the site, or admin); it then anchors the
+    participant's schedule"""
+    return service.record_randomisation(participant_id, body["randomised_on"],
+                                        actor=current_user())

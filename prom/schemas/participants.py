@@ -43,6 +43,11 @@ class ParticipantCreateSchema(ma.Schema):
             raise ma.ValidationError("cannot be before enrolled_on", "randomised_on")
 
 
+class RandomisationSchema(ma.Schema):
+    randomised_on = ma.fields.Date(required=True, validate=_not_in_future, metadata={
+        "description": "becomes day 0 of the participant's schedule"})
+
+
 class ParticipantSchema(ma.Schema):
     id = ma.fields.UUID(required=True)
     study_id = ma.fields.UUID(required=True)

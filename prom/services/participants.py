@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
-from prom.errors import Forbidden, NotFound, ValidationFailed
+from prom.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from prom.extensions import db
 from prom.models.accounts import Site, User
 from prom.models.participants import Participant
@@ -82,6 +83,33 @@ def get_participant(participant_id: uuid.UUID, viewer: User) -> Participant:
         raise NotFound(f"No participant {participant_id}.")
     audit.record("participant.read", actor=viewer.id, target=("participant", participant.id))
     db.session.commit()
+    return participant
+
+
+def record_randomisation(participant_id: uuid.UUID, randomised_on: date, *,
+                         actor: User) -> Participant:
+    """Record when a participant was randomised, once: from then on it anchors their schedule.
+    404 outside the actor's scope; 422 before enrolment; 409 when already recorded."""
+    participant = db.session.get(Participant, participant_id)
+    if participant is None or not can_see(actor, participant):
+        raise NotFound(f"No participant {participant_id}.")
+    if randomised_on < participant.enrolled_on:
+        raise ValidationFailed(errors={"randomised_on": [
+            f"cannot be before enrolment ({participant.enrolled_on.isoformat()})"]})
+    moved = db.session.execute(
+        update(Participant).where(Participant.id == participant.id,
+                                  Participant.randomised_on.is_(None))
+        .values(randomised_on=randomised_on)
+        .execution_options(synchronize_session=False)).rowcount
+    if moved != 1:
+        db.session.rollback()
+        db.session.refresh(participant)
+        raise Conflict(f"Participant {participant.id} was recorded as randomised on "
+                       f"{participant.randomised_on.isoformat()} already.")
+    audit.record("participant.randomise", actor=actor.id, target=("participant", participant.id),
+                 detail={"randomised_on": randomised_on.isoformat()})
+    db.session.commit()
+    db.session.refresh(participant)
     return participant
 
 

@@ -655,3 +655,52 @@ def test_randomisation_before_enrolment_or_in_the_future_is_422(
     response = enrol_at(world, world.admin.headers, world.site_a.id,
                         enrolled_on=enrolled.isoformat(), randomised_on=randomised.isoformat())
     assert_field_error(response, "randomised_on")
+
+
+def randomise(world: World, participant_id: str, day: Any, who: str = ADMIN) -> Any:
+    return world.client.post(f"{API}/participants/{participant_id}/randomisation",
+                             json={"randomised_on": str(day)}, headers=world.headers(who))
+
+
+def test_randomisation_is_recorded_once_and_audited(world: World, db_session: Session) -> None:
+    day = today_utc()
+
+    response = randomise(world, world.participant_id, day)
+
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert response.json["randomised_on"] == day.isoformat()
+    assert response.json["id"] == world.participant_id
+    again = randomise(world, world.participant_id, day)
+    assert_problem(again, 409)
+    (row,) = audit_rows(db_session, "participant.randomise")
+    assert row.target_id == world.participant_id
+    assert row.detail == {"randomised_on": day.isoformat()}
+
+
+@pytest.mark.parametrize(
+    ("who", "status"),
+    [
+        (ADMIN, 200),
+        (CLINICIAN_OF_SITE, 200),
+        (CLINICIAN_OTHER_SITE, 404),
+        (RESEARCHER_MEMBER, 403),
+        (THE_PARTICIPANT, 403),
+        (NO_TOKEN, 401),
+    ],
+)
+def test_record_randomisation_by_caller(world: World, who: str, status: int) -> None:
+    response = randomise(world, world.participant_id, today_utc(), who)
+    if status == 200:
+        assert response.status_code == 200, response.get_data(as_text=True)
+    else:
+        assert_problem(response, status)
+        stored = world.client.get(f"{API}/participants/{world.participant_id}",
+                                  headers=world.admin.headers)
+        assert stored.json["randomised_on"] is None
+
+
+@pytest.mark.parametrize("days", [-1, 30])
+def test_randomisation_before_enrolment_or_in_the_future_is_refused(world: World,
+                                                                    days: int) -> None:
+    response = randomise(world, world.participant_id, today_utc() + timedelta(days=days))
+    assert_field_error(response, "randomised_on")

@@ -190,3 +190,17 @@ def test_the_participant_reads_their_own_due_list(world: World) -> None:
     response = world.client.get(f"{API}/me/due", headers=world.headers(THE_PARTICIPANT))
     assert response.status_code == 200, response.get_data(as_text=True)
     assert statuses(response.json["items"])[("baseline", "phq9")] == "open"
+
+
+def test_recording_randomisation_later_moves_the_schedule(world: World) -> None:
+    enrolled, _ = enrolled_days_ago(world, 40)
+    assert statuses(schedule_of(world, enrolled["id"]).json["items"])[("baseline", "phq9")] \
+        == "missed"
+
+    recorded = world.client.post(f"{API}/participants/{enrolled['id']}/randomisation",
+                                 json={"randomised_on": today_utc().isoformat()},
+                                 headers=world.admin.headers)
+
+    assert recorded.status_code == 200, recorded.get_data(as_text=True)
+    items = schedule_of(world, enrolled["id"]).json["items"]
+    assert statuses(items)[("baseline", "phq9")] == "open"
