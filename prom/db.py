@@ -20,7 +20,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Dialect, MetaData, Table, TypeDecorator, Uuid
+from sqlalchemy import JSON, DateTime, Dialect, MetaData, Table, TypeDecorator, Uuid, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Session
@@ -110,3 +110,12 @@ def execute_rows(session: Session, statement: Any, rows: list[dict[str, Any]]) -
     if not rows:
         return None
     return session.execute(statement, rows[0] if len(rows) == 1 else rows)
+
+
+def update_if(session: Session, table: Table, row_id: Any, *conditions: Any,
+              **values: Any) -> bool:
+    """Set ``values`` on the row of ``table`` whose ``id`` is ``row_id``, only while
+    ``conditions`` still hold (compare-and-set); True if it did. Check and write are one
+    statement, so of concurrent callers exactly one succeeds and the others get False."""
+    statement = update(table).where(table.c.id == row_id, *conditions).values(**values)
+    return session.execute(statement).rowcount == 1

@@ -12,9 +12,9 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 
-from prom.db import utcnow
+from prom.db import update_if, utcnow
 from prom.errors import Conflict, NotFound
 from prom.extensions import db
 from prom.models.accounts import User
@@ -59,11 +59,9 @@ def acknowledge(alert_id: uuid.UUID, note: str | None, *, actor: User) -> dict[s
     participant = db.session.get(Participant, alert.participant_id) if alert else None
     if alert is None or participant is None or not can_see(actor, participant):
         raise NotFound(f"No alert {alert_id}.")
-    moved = db.session.execute(
-        update(_alerts).where(_alerts.c.id == alert.id, _alerts.c.acknowledged_at.is_(None))
-        .values(acknowledged_at=utcnow(), acknowledged_by=actor.id,
-                acknowledgement_note=note)).rowcount
-    if moved != 1:
+    if not update_if(db.session, _alerts, alert.id, _alerts.c.acknowledged_at.is_(None),
+                     acknowledged_at=utcnow(), acknowledged_by=actor.id,
+                     acknowledgement_note=note):
         db.session.rollback()
         db.session.refresh(alert)
         raise Conflict(f"Alert {alert.id} was acknowledged already, at "

@@ -12,8 +12,9 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 
+from prom.db import update_if
 from prom.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from prom.extensions import db
 from prom.models.accounts import Site, User
@@ -96,12 +97,9 @@ def record_randomisation(participant_id: uuid.UUID, randomised_on: date, *,
     if randomised_on < participant.enrolled_on:
         raise ValidationFailed(errors={"randomised_on": [
             f"cannot be before enrolment ({participant.enrolled_on.isoformat()})"]})
-    moved = db.session.execute(
-        update(Participant).where(Participant.id == participant.id,
-                                  Participant.randomised_on.is_(None))
-        .values(randomised_on=randomised_on)
-        .execution_options(synchronize_session=False)).rowcount
-    if moved != 1:
+    table = Participant.__table__
+    if not update_if(db.session, table, participant.id, table.c.randomised_on.is_(None),
+                     randomised_on=randomised_on):
         db.session.rollback()
         db.session.refresh(participant)
         raise Conflict(f"Participant {participant.id} was recorded as randomised on "

@@ -12,9 +12,9 @@ from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any, NamedTuple
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, select
 
-from prom.db import execute_rows, utcnow
+from prom.db import execute_rows, update_if, utcnow
 from prom.errors import Conflict, NotFound, ValidationFailed
 from prom.extensions import db
 from prom.instruments import UnknownInstrument, validate_answers
@@ -119,11 +119,8 @@ def amend(response_id: uuid.UUID, answers: dict[str, Any], reason: str,
                         now=utcnow())
     # The version number is part of the key and the pointer moves only from the version this
     # amendment was based on: of two simultaneous amendments, the second gets 409.
-    moved = db.session.execute(
-        update(_responses)
-        .where(_responses.c.id == response.id, _responses.c.current_version == number - 1)
-        .values(current_version=number)).rowcount
-    if moved != 1:
+    if not update_if(db.session, _responses, response.id,
+                     _responses.c.current_version == number - 1, current_version=number):
         db.session.rollback()
         raise Conflict("The response was amended at the same time; fetch it and try again.")
     insert_versions([rows])

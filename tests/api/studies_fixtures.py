@@ -70,6 +70,17 @@ READ_SCOPE = [
     (NO_TOKEN, 401),
 ]
 
+#: Who may act on a participant's record as staff (acknowledge an alert, record randomisation):
+#: admins and clinicians of the site; another site's clinician gets 404, other roles 403.
+STAFF_ACTION_SCOPE = [
+    (ADMIN, 200),
+    (CLINICIAN_OF_SITE, 200),
+    (CLINICIAN_OTHER_SITE, 404),
+    (RESEARCHER_MEMBER, 403),
+    (THE_PARTICIPANT, 403),
+    (NO_TOKEN, 401),
+]
+
 # ---------------------------------------------------------------------------------------------
 # Small helpers
 

@@ -25,6 +25,7 @@ from tests.api.studies_fixtures import (
     NO_TOKEN,
     RESEARCHER_MEMBER,
     RESEARCHER_NON_MEMBER,
+    STAFF_ACTION_SCOPE,
     THE_PARTICIPANT,
     World,
     assert_field_error,
@@ -185,14 +186,7 @@ def test_list_alerts_by_caller(world: World, db_session: Session, who: str, stat
 
 @pytest.mark.parametrize(
     ("who", "status"),
-    [
-        (ADMIN, 200),
-        (CLINICIAN_OF_SITE, 200),
-        (CLINICIAN_OTHER_SITE, 404),
-        (RESEARCHER_MEMBER, 403),
-        (THE_PARTICIPANT, 403),
-        (NO_TOKEN, 401),
-    ],
+    STAFF_ACTION_SCOPE,
 )
 def test_acknowledge_by_caller(world: World, who: str, status: int) -> None:
     raise_alerts(world)

@@ -29,6 +29,7 @@ from tests.api.studies_fixtures import (
     READ_SCOPE,
     RESEARCHER_MEMBER,
     RESEARCHER_NON_MEMBER,
+    STAFF_ACTION_SCOPE,
     THE_PARTICIPANT,
     World,
     activate,
@@ -679,14 +680,7 @@ def test_randomisation_is_recorded_once_and_audited(world: World, db_session: Se
 
 @pytest.mark.parametrize(
     ("who", "status"),
-    [
-        (ADMIN, 200),
-        (CLINICIAN_OF_SITE, 200),
-        (CLINICIAN_OTHER_SITE, 404),
-        (RESEARCHER_MEMBER, 403),
-        (THE_PARTICIPANT, 403),
-        (NO_TOKEN, 401),
-    ],
+    STAFF_ACTION_SCOPE,
 )
 def test_record_randomisation_by_caller(world: World, who: str, status: int) -> None:
     response = randomise(world, world.participant_id, today_utc(), who)
