@@ -52,9 +52,6 @@ class Score(NamedTuple):
     instrument_version: str
     scoring_version: str
 
-    def as_dict(self) -> dict[str, Any]:
-        return self._asdict()
-
 
 # Builds a Score from a tuple in field order, skipping NamedTuple's keyword-handling __new__:
 # half the cost, and scoring one submission runs it once per scale.

@@ -20,7 +20,7 @@ from prom.extensions import db
 from prom.models.accounts import User
 from prom.models.participants import Participant
 from prom.models.responses import Alert
-from prom.services import audit
+from prom.services import audit, participants
 from prom.services.pagination import paginate
 from prom.services.participants import can_see
 
@@ -36,9 +36,7 @@ def list_alerts(viewer: User, *, status: str, limit: int, cursor: str | None = N
         query = query.join(Participant, Participant.id == Alert.participant_id).where(
             Participant.site_id.in_(viewer.site_ids))
     if participant_id is not None:
-        participant = db.session.get(Participant, participant_id)
-        if participant is None or not can_see(viewer, participant):
-            raise NotFound(f"No participant {participant_id}.")
+        participants.visible(participant_id, viewer)
         query = query.where(Alert.participant_id == participant_id)
     if status == "open":
         query = query.where(Alert.acknowledged_at.is_(None))

@@ -78,10 +78,17 @@ def list_participants(study_id: uuid.UUID, viewer: User, *, limit: int,
     return page, next_cursor
 
 
-def get_participant(participant_id: uuid.UUID, viewer: User) -> Participant:
+def visible(participant_id: uuid.UUID, viewer: User) -> Participant:
+    """The participant, or 404 when there is none or it is outside the viewer's scope (so ids
+    reveal nothing). Not audited: callers audit what they read or change."""
     participant = db.session.get(Participant, participant_id)
     if participant is None or not can_see(viewer, participant):
         raise NotFound(f"No participant {participant_id}.")
+    return participant
+
+
+def get_participant(participant_id: uuid.UUID, viewer: User) -> Participant:
+    participant = visible(participant_id, viewer)
     audit.record("participant.read", actor=viewer.id, target=("participant", participant.id))
     db.session.commit()
     return participant
@@ -91,9 +98,7 @@ def record_randomisation(participant_id: uuid.UUID, randomised_on: date, *,
                          actor: User) -> Participant:
     """Record when a participant was randomised, once: from then on it anchors their schedule.
     404 outside the actor's scope; 422 before enrolment; 409 when already recorded."""
-    participant = db.session.get(Participant, participant_id)
-    if participant is None or not can_see(actor, participant):
-        raise NotFound(f"No participant {participant_id}.")
+    participant = visible(participant_id, actor)
     if randomised_on < participant.enrolled_on:
         raise ValidationFailed(errors={"randomised_on": [
             f"cannot be before enrolment ({participant.enrolled_on.isoformat()})"]})

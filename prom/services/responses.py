@@ -23,7 +23,7 @@ from prom.models.accounts import User
 from prom.models.participants import Participant
 from prom.models.responses import Alert, Response, ResponseVersion, Score
 from prom.scoring import ScoredResponse, score_response
-from prom.services import audit
+from prom.services import audit, participants
 from prom.services.instruments import library
 from prom.services.pagination import paginate
 from prom.services.participants import can_see
@@ -36,7 +36,7 @@ _responses = Response.__table__
 
 
 def get_response(response_id: uuid.UUID, viewer: User) -> dict[str, Any]:
-    response, _ = _visible_response(response_id, viewer)
+    response = _visible_response(response_id, viewer)
     audit.record("response.read", actor=viewer.id, target=("response", response.id))
     db.session.commit()
     return body(response)
@@ -44,7 +44,7 @@ def get_response(response_id: uuid.UUID, viewer: User) -> dict[str, Any]:
 
 def versions(response_id: uuid.UUID, viewer: User) -> list[dict[str, Any]]:
     """Every version of a response, oldest first, with its answers and scores."""
-    response, _ = _visible_response(response_id, viewer)
+    response = _visible_response(response_id, viewer)
     audit.record("response.read", actor=viewer.id, target=("response", response.id),
                  detail={"versions": True})
     db.session.commit()
@@ -63,10 +63,12 @@ def list_for_participant(participant_id: uuid.UUID | None, viewer: User, *, limi
                          since: datetime | None = None) -> tuple[list[dict[str, Any]], str | None]:
     """A participant's responses, by time received (oldest first), one page at a time.
     `participant_id` None means the caller's own (a participant's `/me/responses`)."""
-    participant = viewer.participant if participant_id is None else \
-        db.session.get(Participant, participant_id)
-    if participant is None or not can_see(viewer, participant):
-        raise NotFound(f"No participant {participant_id}.")
+    if participant_id is None:
+        participant = viewer.participant
+        if participant is None:
+            raise NotFound("This account is not enrolled in a study.")
+    else:
+        participant = participants.visible(participant_id, viewer)
     query = select(Response).where(Response.participant_id == participant.id)
     if instrument is not None:
         query = query.where(Response.instrument == instrument)
@@ -91,13 +93,13 @@ def stored(response_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, Response]:
     return {r.id: r for r in db.session.scalars(select(Response).where(Response.id.in_(ids)))}
 
 
-def _visible_response(response_id: uuid.UUID, viewer: User) -> tuple[Response, Participant]:
-    """The response and its participant, or 404 when either is outside the viewer's scope."""
+def _visible_response(response_id: uuid.UUID, viewer: User) -> Response:
+    """The response, or 404 when it or its participant is outside the viewer's scope."""
     response = db.session.get(Response, response_id)
     participant = db.session.get(Participant, response.participant_id) if response else None
     if response is None or participant is None or not can_see(viewer, participant):
         raise NotFound(f"No response {response_id}.")
-    return response, participant
+    return response
 
 
 # ---------------------------------------------------------------------------------------------
@@ -108,7 +110,7 @@ def amend(response_id: uuid.UUID, answers: dict[str, Any], reason: str,
           item_timings: dict[str, int] | None, *, actor: User) -> dict[str, Any]:
     """A correction by staff: a new version, validated and scored on the response's pinned
     instrument version. Earlier versions stay; the response points at the new one."""
-    response, _ = _visible_response(response_id, actor)
+    response = _visible_response(response_id, actor)
     definition = definition_for(response.instrument, response.instrument_version)
     check_answers(definition, answers, item_timings)
     number = response.current_version + 1

@@ -15,15 +15,14 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 
 from prom.db import utcnow
-from prom.errors import Forbidden, NotFound
+from prom.errors import Forbidden
 from prom.extensions import db
 from prom.models.accounts import User
 from prom.models.participants import Participant
 from prom.models.responses import Response
 from prom.models.studies import Study
 from prom.schedule import Adherence, DueItem, adherence, assign, due_list, expand
-from prom.services import audit
-from prom.services.participants import can_see
+from prom.services import audit, participants
 
 
 def my_due(viewer: User, now: dt.datetime | None = None) -> list[DueItem]:
@@ -31,22 +30,22 @@ def my_due(viewer: User, now: dt.datetime | None = None) -> list[DueItem]:
     participant = viewer.participant
     if participant is None:
         raise Forbidden("This account is not enrolled in a study.")
-    items = _items(participant, now or utcnow())
-    audit.record("schedule.read", actor=viewer.id, target=("participant", participant.id))
-    db.session.commit()
-    return items
+    return _read(participant, viewer, now)
 
 
 def participant_schedule(participant_id: uuid.UUID, viewer: User,
                          now: dt.datetime | None = None) -> tuple[list[DueItem], Adherence]:
     """A participant's due list with adherence, for staff in scope or the participant."""
-    participant = db.session.get(Participant, participant_id)
-    if participant is None or not can_see(viewer, participant):
-        raise NotFound(f"No participant {participant_id}.")
+    items = _read(participants.visible(participant_id, viewer), viewer, now)
+    return items, adherence(items)
+
+
+def _read(participant: Participant, viewer: User, now: dt.datetime | None) -> list[DueItem]:
+    """The participant's due list at `now` (default: this moment); the read is audited."""
     items = _items(participant, now or utcnow())
     audit.record("schedule.read", actor=viewer.id, target=("participant", participant.id))
     db.session.commit()
-    return items, adherence(items)
+    return items
 
 
 def _items(participant: Participant, now: dt.datetime) -> list[DueItem]:

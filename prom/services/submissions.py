@@ -35,7 +35,6 @@ from prom.db import execute_rows, insert_unless_present, utcnow
 from prom.errors import (
     Conflict,
     Forbidden,
-    NotFound,
     ProblemError,
     ValidationFailed,
     flatten_messages,
@@ -47,8 +46,7 @@ from prom.models.participants import Participant
 from prom.models.responses import Response
 from prom.schemas.responses import ResponseCreateSchema
 from prom.scoring import ScoredResponse, score_responses
-from prom.services import audit
-from prom.services.participants import can_see
+from prom.services import audit, participants
 from prom.services.responses import (
     VersionRows,
     body,
@@ -170,10 +168,7 @@ class _Participants:
         if "participant_id" not in data:
             raise ValidationFailed(errors={"participant_id": [
                 "required when staff enter answers on a participant's behalf"]})
-        participant = db.session.get(Participant, data["participant_id"])
-        if participant is None or not can_see(actor, participant):
-            raise NotFound(f"No participant {data['participant_id']}.")
-        return participant
+        return participants.visible(data["participant_id"], actor)
 
     @staticmethod
     def _prefetch(entries: Sequence[Any]) -> None:
