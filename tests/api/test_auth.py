@@ -608,6 +608,47 @@ class TestConfiguredRateLimit:
         assert_problem(login(client, account.password, email=account.user.email), 429)
 
 
+def redis_answers() -> bool:
+    import redis
+
+    try:
+        return bool(redis.Redis(host="127.0.0.1", port=6379, socket_timeout=1).ping())
+    except redis.RedisError:
+        return False
+
+
+@pytest.mark.skipif(not redis_answers(), reason="no Redis on 127.0.0.1:6379")
+class TestRateLimitsOnRedis:
+    """With PROM_RATELIMIT_STORAGE_URL pointing at Redis, the counters are shared: what one app
+    process (one gunicorn worker) counted, another sees."""
+
+    @pytest.fixture
+    def app_overrides(self) -> dict[str, Any]:
+        # A fresh key prefix per test: counters from other runs cannot leak in.
+        return {"RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379",
+                "RATELIMIT_KEY_PREFIX": f"prom-test-{uuid.uuid4().hex}"}
+
+    def test_two_app_processes_share_the_per_account_limit(
+        self, client: FlaskClient, database_url: str, app_overrides: dict[str, Any]
+    ) -> None:
+        other = create_app({"TESTING": True, "DATABASE_URL": database_url,
+                            **FAST_PASSWORD_HASHING, **app_overrides})
+        try:
+            email = unique_email("shared")
+            for _ in range(3):
+                assert login(client, "wrong password!", email=email).status_code == 401
+            for _ in range(2):
+                assert login(other.test_client(), "wrong password!", email=email).status_code \
+                    == 401
+
+            assert_problem(login(client, "wrong password!", email=email), 429,
+                           "Too Many Requests")
+            assert_problem(login(other.test_client(), "wrong password!", email=email), 429)
+        finally:
+            with other.app_context():
+                db.engine.dispose()
+
+
 # ---------------------------------------------------------------------------------------------
 # Audit trail
 
