@@ -12,6 +12,7 @@ from flask_smorest import Api, Blueprint
 
 from prom.api import (
     accounts,
+    adverse_events,
     alerts,
     auth,
     health,
@@ -39,6 +40,7 @@ BLUEPRINTS: list[tuple[Blueprint, str]] = [
     (responses.lists_blp, API_V1),
     (schedule.blp, API_V1),
     (alerts.blp, API_V1),
+    (adverse_events.blp, API_V1),
 ]
 
 

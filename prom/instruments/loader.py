@@ -254,6 +254,18 @@ def build_definition(
     alerts = []
     for index, raw in enumerate(document.get("alerts", [])):
         where = f"$.alerts[{index}]"
+        if "worsening" in raw:
+            scale = next((s for s in scales if s.id == raw["worsening"]["scale"]), None)
+            if scale is None:
+                problems.add(f"{where}.worsening.scale",
+                             f"no scale {raw['worsening']['scale']!r} in this definition")
+            elif scale.mcid is None:
+                problems.add(f"{where}.worsening.scale",
+                             f"scale {scale.id!r} declares no mcid to measure worsening by")
+            else:
+                alerts.append(Alert(id=raw["id"], when=None, severity=raw["severity"],
+                                    message=raw["message"], worsening=scale.id))
+            continue
         when = _build_condition(raw["when"], f"{where}.when", items_by_id, scale_ids, problems)
         if when is not None:
             alerts.append(Alert(id=raw["id"], when=when, severity=raw["severity"],

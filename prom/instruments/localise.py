@@ -68,7 +68,9 @@ def localised_definition(definition: Definition, language: str) -> dict[str, Any
         "items": [_item(item, language) for item in definition.items],
         "scales": [_scale(scale, language) for scale in definition.scales],
         "alerts": [{"id": alert.id, "severity": alert.severity,
-                    "message": pick(alert.message, language), "when": condition(alert.when)}
+                    "message": pick(alert.message, language),
+                    "when": None if alert.when is None else condition(alert.when),
+                    "worsening": None if alert.worsening is None else {"scale": alert.worsening}}
                    for alert in definition.alerts],
     }
 

@@ -176,10 +176,16 @@ SEVERITY_RANK = {"low": 1, "medium": 2, "high": 3, "critical": 4}
 
 @dataclass(frozen=True)
 class Alert:
+    """A rule that raises a clinical alert when a response is stored. Either `when` a condition
+    on the response's answers and scores holds (scoring checks it), or when the scale named by
+    `worsening` is worse than the participant's baseline by at least its MCID (the storing
+    service checks it, as only it knows the baseline; see `prom.scoring.change`)."""
+
     id: str
-    when: Condition
+    when: Condition | None
     severity: Literal["low", "medium", "high", "critical"]
     message: Localised
+    worsening: str | None = None
 
 
 @dataclass(frozen=True)
@@ -232,6 +238,16 @@ class Definition:
 
     def scale(self, scale_id: str) -> Scale:
         return next(scale for scale in self.scales if scale.id == scale_id)
+
+    @property
+    def answer_alerts(self) -> tuple[Alert, ...]:
+        """The alerts decided by the response alone (`when`), which scoring raises."""
+        return tuple(alert for alert in self.alerts if alert.when is not None)
+
+    @property
+    def worsening_alerts(self) -> tuple[Alert, ...]:
+        """The alerts on worsening from baseline, which the storing service raises."""
+        return tuple(alert for alert in self.alerts if alert.worsening is not None)
 
     @property
     def _items_by_id(self) -> Mapping[str, Item]:

@@ -8,11 +8,13 @@ which is what Alembic's autogenerate and the model/migration drift check compare
 """
 
 from prom.models.accounts import ActivationCode, RefreshToken, RevokedSession, Site, User, UserSite
+from prom.models.adverse_events import AdverseEvent, AdverseEventReview
 from prom.models.audit import AuditEvent
 from prom.models.participants import Participant
 from prom.models.responses import Alert, Response, ResponseVersion, Score
 from prom.models.studies import Arm, Study, StudyMember, Timepoint
 
-__all__ = ["ActivationCode", "Alert", "Arm", "AuditEvent", "Participant", "RefreshToken",
-           "Response", "ResponseVersion", "RevokedSession", "Score", "Site", "Study",
-           "StudyMember", "Timepoint", "User", "UserSite"]
+__all__ = ["ActivationCode", "AdverseEvent", "AdverseEventReview", "Alert", "Arm",
+           "AuditEvent", "Participant", "RefreshToken", "Response", "ResponseVersion",
+           "RevokedSession", "Score", "Site", "Study", "StudyMember", "Timepoint", "User",
+           "UserSite"]

@@ -15,13 +15,16 @@ from typing import Any
 from sqlalchemy import Float, ForeignKey, ForeignKeyConstraint, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from prom.db import Base, utcnow
+from prom.db import Base, JSONDocument, utcnow
 
 
 class Response(Base):
     __tablename__ = "responses"
     __table_args__ = (
         Index("ix_responses_participant_collected", "participant_id", "collected_at"),
+        # A participant's responses at one analysis timepoint: baselines, duplicates, reports.
+        Index("ix_responses_participant_instrument_timepoint", "participant_id", "instrument",
+              "analysis_timepoint"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True)  # the client's id: no default
@@ -38,6 +41,14 @@ class Response(Base):
     # SHA-256 of the canonical submitted payload: a replay must match it exactly.
     payload_hash: Mapped[str] = mapped_column(String(64))
     current_version: Mapped[int] = mapped_column(Integer, default=1)
+    # Where the response counts for analysis, by the rules of `prom.schedule.windows.assign`:
+    # decided when it is stored, and again when the participant's anchor moves (randomisation).
+    # Whether it is a duplicate depends on the participant's other responses, so that is decided
+    # on read (`prom.schedule.mark_duplicates`).
+    analysis_timepoint: Mapped[str | None] = mapped_column(String(64))
+    study_day: Mapped[int | None] = mapped_column(Integer)  # local day since the anchor
+    in_window: Mapped[bool | None]
+    window_flags: Mapped[list[str] | None] = mapped_column(JSONDocument)
 
     versions: Mapped[list[ResponseVersion]] = relationship(
         lazy="selectin", order_by="ResponseVersion.version", cascade="all")

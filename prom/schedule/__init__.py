@@ -7,9 +7,11 @@ participant's anchor date and time zone, and their responses.
 - `windows.py`: expanding repeating timepoints (`expand`); assigning a response to its analysis
   timepoint (`assign`); flagging duplicates within a window (`mark_duplicates`). The rules are
   in the module docstring.
+- `baseline.py`: which response is a participant's baseline for an instrument (`pick_baseline`).
 - `due.py`: what is due when, and its status at a moment (`due_list`), with `adherence`.
 """
 
+from prom.schedule.baseline import baseline_timepoint, pick_baseline
 from prom.schedule.due import (
     COMPLETED,
     MISSED,
@@ -55,9 +57,11 @@ __all__ = [
     "TimepointSpec",
     "adherence",
     "assign",
+    "baseline_timepoint",
     "due_list",
     "expand",
     "local_midnight",
     "mark_duplicates",
+    "pick_baseline",
     "study_day",
 ]

@@ -78,7 +78,11 @@ class AlertRuleSchema(ma.Schema):
     id = ma.fields.String(required=True)
     severity = ma.fields.String(required=True)
     message = ma.fields.String(allow_none=True)
-    when = ma.fields.Dict(required=True)
+    when = ma.fields.Dict(required=True, allow_none=True, metadata={
+        "description": "the condition on answers and scores; null for a worsening rule"})
+    worsening = ma.fields.Dict(required=True, allow_none=True, metadata={
+        "description": "{scale}: raised when the scale is worse than the participant's baseline "
+                       "by at least its MCID; null for a condition rule"})
 
 
 class RecallPeriodSchema(ma.Schema):

@@ -72,6 +72,21 @@ class RaisedAlertSchema(ma.Schema):
     message = ma.fields.String(required=True)
 
 
+class AnalysisSchema(ma.Schema):
+    """Where the response counts for analysis (the rules of prom.schedule.windows)."""
+
+    timepoint = ma.fields.String(allow_none=True, required=True, metadata={
+        "description": "the analysis timepoint: the declared one when the schedule knows it, "
+                       "else the window containing the collection day (nearest target wins); "
+                       "null when none fits"})
+    study_day = ma.fields.Integer(required=True, metadata={
+        "description": "local calendar days from the participant's anchor date"})
+    in_window = ma.fields.Boolean(required=True)
+    flags = ma.fields.List(ma.fields.String(), required=True, metadata={
+        "description": "out_of_window, not_scheduled, unknown_timepoint. Whether a response is "
+                       "a duplicate depends on the others, so reports and exports mark that"})
+
+
 class ResponseSchema(ma.Schema):
     id = ma.fields.UUID(required=True)
     participant_id = ma.fields.UUID(required=True)
@@ -81,6 +96,7 @@ class ResponseSchema(ma.Schema):
     collected_at = ma.fields.String(required=True, metadata={"description": "as sent"})
     received_at = ma.fields.String(required=True)
     version = ma.fields.Integer(required=True)
+    analysis = ma.fields.Nested(AnalysisSchema, required=True)
     scores = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Nested(ScoreSchema),
                             required=True)
     alerts = ma.fields.List(ma.fields.Nested(RaisedAlertSchema), required=True)

@@ -102,7 +102,8 @@ def _scored_rows(definition: Definition, scorer: CompiledScorer,
                 strict=True)
         }
         rows.append(ScoredResponse(scores=scores,
-                                   alerts=tuple(itertools.compress(definition.alerts, raised))))
+                                   alerts=tuple(itertools.compress(definition.answer_alerts,
+                                                                   raised))))
     return rows
 
 

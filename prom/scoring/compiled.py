@@ -80,7 +80,7 @@ class CompiledScorer:
         self._compile_tables(entries)
         self._compile_totals(entries)
         self._compile_bands()
-        self._alerts = ConditionSet([a.when for a in definition.alerts], self.layout,
+        self._alerts = ConditionSet([a.when for a in definition.answer_alerts], self.layout,
                                     [s.id for s in self.scales])
         self.block_rows = max(256, BLOCK_CELLS // max(self.layout.width, len(entries), 1))
         self.scoring_version = self._digest()

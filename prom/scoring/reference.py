@@ -37,7 +37,7 @@ def plain_scores(definition: Definition, answers: Mapping[str, Any]) -> dict[str
 def plain_alerts(definition: Definition, answers: Mapping[str, Any],
                  scores: Mapping[str, Mapping[str, Any]]) -> list[str]:
     values = {scale_id: score["value"] for scale_id, score in scores.items()}
-    return [alert.id for alert in definition.alerts
+    return [alert.id for alert in definition.answer_alerts
             if _condition(alert.when, definition, answers, values) is True]
 
 

@@ -15,14 +15,13 @@ from typing import Any
 from sqlalchemy import select
 
 from prom.db import update_if, utcnow
-from prom.errors import Conflict, NotFound
+from prom.errors import Conflict
 from prom.extensions import db
 from prom.models.accounts import User
 from prom.models.participants import Participant
 from prom.models.responses import Alert
 from prom.services import audit, participants
 from prom.services.pagination import paginate
-from prom.services.participants import can_see
 
 _alerts = Alert.__table__
 
@@ -53,10 +52,7 @@ def list_alerts(viewer: User, *, status: str, limit: int, cursor: str | None = N
 
 def acknowledge(alert_id: uuid.UUID, note: str | None, *, actor: User) -> dict[str, Any]:
     """Mark an alert handled; 404 outside the actor's sites, 409 if it was handled already."""
-    alert = db.session.get(Alert, alert_id)
-    participant = db.session.get(Participant, alert.participant_id) if alert else None
-    if alert is None or participant is None or not can_see(actor, participant):
-        raise NotFound(f"No alert {alert_id}.")
+    alert = participants.visible_record(Alert, alert_id, actor, "alert")
     if not update_if(db.session, _alerts, alert.id, _alerts.c.acknowledged_at.is_(None),
                      acknowledged_at=utcnow(), acknowledged_by=actor.id,
                      acknowledgement_note=note):

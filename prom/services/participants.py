@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import select
 
@@ -19,9 +19,11 @@ from prom.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from prom.extensions import db
 from prom.models.accounts import Site, User
 from prom.models.participants import Participant
-from prom.services import audit, studies
+from prom.services import audit, placement, studies
 from prom.services.accounts import new_participant_account
 from prom.services.pagination import paginate
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -87,6 +89,16 @@ def visible(participant_id: uuid.UUID, viewer: User) -> Participant:
     return participant
 
 
+def visible_record(model: type[T], record_id: uuid.UUID, viewer: User, noun: str) -> T:
+    """The row of `model` (which has a `participant_id`) with `record_id`, or 404 "No <noun>"
+    when there is none or its participant is outside the viewer's scope. Not audited."""
+    record = db.session.get(model, record_id)
+    participant = db.session.get(Participant, record.participant_id) if record else None
+    if record is None or participant is None or not can_see(viewer, participant):
+        raise NotFound(f"No {noun} {record_id}.")
+    return record
+
+
 def get_participant(participant_id: uuid.UUID, viewer: User) -> Participant:
     participant = visible(participant_id, viewer)
     audit.record("participant.read", actor=viewer.id, target=("participant", participant.id))
@@ -96,7 +108,8 @@ def get_participant(participant_id: uuid.UUID, viewer: User) -> Participant:
 
 def record_randomisation(participant_id: uuid.UUID, randomised_on: date, *,
                          actor: User) -> Participant:
-    """Record when a participant was randomised, once: from then on it anchors their schedule.
+    """Record when a participant was randomised, once: from then on it anchors their schedule,
+    and the responses stored before are placed again from the new anchor (same transaction).
     404 outside the actor's scope; 422 before enrolment; 409 when already recorded."""
     participant = visible(participant_id, actor)
     if randomised_on < participant.enrolled_on:
@@ -109,8 +122,10 @@ def record_randomisation(participant_id: uuid.UUID, randomised_on: date, *,
         db.session.refresh(participant)
         raise Conflict(f"Participant {participant.id} was recorded as randomised on "
                        f"{participant.randomised_on.isoformat()} already.")
+    db.session.refresh(participant)  # the new anchor
+    moved = placement.reassign(participant)
     audit.record("participant.randomise", actor=actor.id, target=("participant", participant.id),
-                 detail={"randomised_on": randomised_on.isoformat()})
+                 detail={"randomised_on": randomised_on.isoformat(), "responses_moved": moved})
     db.session.commit()
     db.session.refresh(participant)
     return participant

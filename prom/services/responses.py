@@ -8,7 +8,7 @@ through `version_rows` and `insert_versions`, and answer with the same `body`.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any, NamedTuple
 
@@ -18,15 +18,15 @@ from prom.db import execute_rows, update_if, utcnow
 from prom.errors import Conflict, NotFound, ValidationFailed
 from prom.extensions import db
 from prom.instruments import UnknownInstrument, validate_answers
-from prom.instruments.spec import SEVERITY_RANK, Definition
+from prom.instruments.spec import SEVERITY_RANK, Alert, Definition
 from prom.models.accounts import User
 from prom.models.participants import Participant
-from prom.models.responses import Alert, Response, ResponseVersion, Score
+from prom.models.responses import Alert as AlertRow
+from prom.models.responses import Response, ResponseVersion, Score
 from prom.scoring import ScoredResponse, score_response
-from prom.services import audit, participants
+from prom.services import adverse_events, audit, participants, placement, worsening
 from prom.services.instruments import library
 from prom.services.pagination import paginate
-from prom.services.participants import can_see
 
 _responses = Response.__table__
 
@@ -95,11 +95,7 @@ def stored(response_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, Response]:
 
 def _visible_response(response_id: uuid.UUID, viewer: User) -> Response:
     """The response, or 404 when it or its participant is outside the viewer's scope."""
-    response = db.session.get(Response, response_id)
-    participant = db.session.get(Participant, response.participant_id) if response else None
-    if response is None or participant is None or not can_see(viewer, participant):
-        raise NotFound(f"No response {response_id}.")
-    return response
+    return participants.visible_record(Response, response_id, viewer, "response")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -114,11 +110,17 @@ def amend(response_id: uuid.UUID, answers: dict[str, Any], reason: str,
     definition = definition_for(response.instrument, response.instrument_version)
     check_answers(definition, answers, item_timings)
     number = response.current_version + 1
-    rows = version_rows(definition, score_response(definition, answers),
-                        response_id=response.id, participant_id=response.participant_id,
-                        language=response.language, number=number, answers=answers,
-                        item_timings=item_timings, actor_id=actor.id, reason=reason,
-                        now=utcnow())
+    participant = db.session.get(Participant, response.participant_id)
+    scored = score_response(definition, answers)
+    worse = worsening.raised([worsening.Candidate(
+        placement.placed(response), participant.id, participant.study_id, definition,
+        {scale: score.value for scale, score in scored.scores.items()})])
+    now = utcnow()
+    rows = version_rows(definition, scored, response_id=response.id,
+                        participant_id=response.participant_id, language=response.language,
+                        number=number, answers=answers, item_timings=item_timings,
+                        actor_id=actor.id, reason=reason, now=now,
+                        also_raised=worse.get(response.id, ()))
     # The version number is part of the key and the pointer moves only from the version this
     # amendment was based on: of two simultaneous amendments, the second gets 409.
     if not update_if(db.session, _responses, response.id,
@@ -126,6 +128,10 @@ def amend(response_id: uuid.UUID, answers: dict[str, Any], reason: str,
         db.session.rollback()
         raise Conflict("The response was amended at the same time; fetch it and try again.")
     insert_versions([rows])
+    if not adverse_events.opened_for(response.id):
+        adverse_events.open_events([adverse_events.opening(
+            definition, answers, response_id=response.id, participant_id=participant.id,
+            study_id=participant.study_id, reported_at=response.collected_at, opened_at=now)])
     audit.record("response.amend", actor=actor.id, target=("response", response.id),
                  detail={"version": number, "reason": reason})
     db.session.commit()
@@ -178,10 +184,13 @@ def check_answers(definition: Definition, answers: dict[str, Any],
 def version_rows(definition: Definition, scored: ScoredResponse, *, response_id: uuid.UUID,
                  participant_id: uuid.UUID, language: str | None, number: int,
                  answers: dict[str, Any], item_timings: dict[str, int] | None,
-                 actor_id: uuid.UUID, reason: str | None, now: datetime) -> VersionRows:
-    """The rows of a checked and scored version. Alert messages are stored in the response's
-    language (English, or the first the definition has, when it has none in that language)."""
+                 actor_id: uuid.UUID, reason: str | None, now: datetime,
+                 also_raised: Sequence[Alert] = ()) -> VersionRows:
+    """The rows of a checked and scored version, with the alerts scoring raised and those
+    `also_raised` (on worsening), in the definition's order. Alert messages are stored in the
+    response's language (English, or the first the definition has, when it has none in it)."""
     language = language or "en"
+    raised = {alert.id for alert in (*scored.alerts, *also_raised)}
     return VersionRows(
         version={"response_id": response_id, "version": number, "answers": dict(answers),
                  "item_timings": item_timings, "created_at": now, "created_by": actor_id,
@@ -199,13 +208,13 @@ def version_rows(definition: Definition, scored: ScoredResponse, *, response_id:
                  "message": alert.message.get(language) or alert.message.get("en")
                  or next(iter(alert.message.values())),
                  "created_at": now}
-                for k, alert in enumerate(scored.alerts)],
+                for k, alert in enumerate(definition.alerts) if alert.id in raised],
     )
 
 
 _INSERT_VERSION = insert(ResponseVersion.__table__)
 _INSERT_SCORE = insert(Score.__table__)
-_INSERT_ALERT = insert(Alert.__table__)
+_INSERT_ALERT = insert(AlertRow.__table__)
 
 
 def insert_versions(rows: list[VersionRows]) -> None:
@@ -246,6 +255,8 @@ def render(row: Mapping[str, Any], scores: Iterable[Mapping[str, Any]],
         "collected_at": row["collected_at"].astimezone(offset).isoformat(),
         "received_at": row["received_at"].astimezone(UTC).isoformat(),
         "version": row["current_version"],
+        "analysis": {"timepoint": row["analysis_timepoint"], "study_day": row["study_day"],
+                     "in_window": row["in_window"], "flags": list(row["window_flags"] or ())},
         "scores": render_scores(scores),
         "alerts": [{"rule": a["rule"], "severity": a["severity"], "message": a["message"]}
                    for a in alerts],

@@ -44,9 +44,10 @@ from prom.instruments.spec import Definition
 from prom.models.accounts import User
 from prom.models.participants import Participant
 from prom.models.responses import Response
+from prom.schedule import Assignment, Placed
 from prom.schemas.responses import ResponseCreateSchema
 from prom.scoring import ScoredResponse, score_responses
-from prom.services import audit, participants
+from prom.services import adverse_events, audit, participants, placement, worsening
 from prom.services.responses import (
     VersionRows,
     body,
@@ -73,9 +74,11 @@ class Submission:
 
     data: dict[str, Any]
     participant_id: uuid.UUID
+    study_id: uuid.UUID
     definition: Definition
     payload_hash: str
     received_at: datetime  # when it was checked: a batch's entries keep the order they came in
+    assignment: Assignment  # its analysis timepoint
 
     @property
     def id(self) -> uuid.UUID:
@@ -125,8 +128,10 @@ def _checked(data: dict[str, Any], participant: Participant, clock: _Clock) -> S
     """The submission if its instrument, answers and timings are valid; 422 otherwise."""
     definition = definition_for(data["instrument"], data["instrument_version"])
     check_answers(definition, data["answers"], data.get("item_timings"))
-    return Submission(data, participant.id, definition, _payload_hash(data, participant.id),
-                      clock.now())
+    assignment = placement.place(participant, instrument=definition.id,
+                                 collected_at=data["collected_at"], declared=data.get("timepoint"))
+    return Submission(data, participant.id, participant.study_id, definition,
+                      _payload_hash(data, participant.id), clock.now(), assignment)
 
 
 class _Clock:
@@ -212,6 +217,12 @@ def _store(submissions: list[Submission], *, actor: User, isolate: bool) -> list
         versions = dict(zip((s.id for s in new), _versions(new, actor_id), strict=True))
         if new:
             insert_versions(list(versions.values()))
+            adverse_events.open_events([
+                adverse_events.opening(s.definition, s.data["answers"], response_id=s.id,
+                                       participant_id=s.participant_id, study_id=s.study_id,
+                                       reported_at=s.data["collected_at"],
+                                       opened_at=s.received_at)
+                for s in new])
             audit.record_many([
                 audit.event("response.create", actor=actor_id, target=("response", s.id),
                             detail={"participant_id": str(s.participant_id),
@@ -249,7 +260,8 @@ def _store(submissions: list[Submission], *, actor: User, isolate: bool) -> list
 
 
 def _versions(submissions: list[Submission], actor_id: uuid.UUID) -> list[VersionRows]:
-    """Version 1 of each new response, scored one engine call per instrument version."""
+    """Version 1 of each new response, scored one engine call per instrument version, with the
+    alerts its answers raise and those on worsening from the participant's baseline."""
     by_definition: dict[Definition, list[int]] = defaultdict(list)
     for position, submission in enumerate(submissions):
         by_definition[submission.definition].append(position)
@@ -258,11 +270,17 @@ def _versions(submissions: list[Submission], actor_id: uuid.UUID) -> list[Versio
         results = score_responses(definition, [submissions[p].data["answers"] for p in positions])
         for position, result in zip(positions, results, strict=True):
             scored[position] = result
+    worse = worsening.raised([
+        worsening.Candidate(
+            Placed(s.id, s.definition.id, s.data["collected_at"], s.received_at, s.assignment),
+            s.participant_id, s.study_id, s.definition,
+            {scale: score.value for scale, score in result.scores.items()})
+        for s, result in zip(submissions, scored, strict=True)])
     return [
         version_rows(s.definition, result, response_id=s.id, participant_id=s.participant_id,
                      language=s.data.get("language"), number=1, answers=s.data["answers"],
                      item_timings=s.data.get("item_timings"), actor_id=actor_id, reason=None,
-                     now=s.received_at)
+                     now=s.received_at, also_raised=worse.get(s.id, ()))
         for s, result in zip(submissions, scored, strict=True)]
 
 
@@ -278,6 +296,7 @@ def _response_row(submission: Submission, actor_id: uuid.UUID) -> dict[str, Any]
         "collected_offset_minutes": int(collected_at.utcoffset().total_seconds() // 60),
         "received_at": submission.received_at, "language": data.get("language"),
         "submitted_by": actor_id, "payload_hash": submission.payload_hash, "current_version": 1,
+        **placement.columns(submission.assignment),
     }
 
 

@@ -675,7 +675,7 @@ def test_randomisation_is_recorded_once_and_audited(world: World, db_session: Se
     assert_problem(again, 409)
     (row,) = audit_rows(db_session, "participant.randomise")
     assert row.target_id == world.participant_id
-    assert row.detail == {"randomised_on": day.isoformat()}
+    assert row.detail == {"randomised_on": day.isoformat(), "responses_moved": 0}
 
 
 @pytest.mark.parametrize(

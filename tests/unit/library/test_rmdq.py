@@ -93,8 +93,10 @@ def test_mcid_is_5_points_or_30_percent_per_ostelo():
     assert RMDQ.scale("rmdq").higher_is == "worse"
 
 
-def test_raises_no_alerts():
-    assert RMDQ.alerts == ()
+def test_raises_only_the_worsening_alert():
+    assert RMDQ.answer_alerts == ()
+    assert [(a.id, a.worsening) for a in RMDQ.worsening_alerts] == [
+        ("disability_worse_than_baseline", "rmdq")]
 
 
 def test_complete_answers_are_valid():
