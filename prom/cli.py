@@ -235,9 +235,21 @@ def demo() -> None:
     if loaded is None:
         click.echo("The demo study is already loaded.")
         return
-    click.echo(f"Demo loaded. Sign in at POST /api/v1/auth/login as\n"
+    arms = sorted({arm for arm, _, _ in loaded["participants"]})
+    click.echo(f"Demo loaded: {len(loaded['participants'])} participants in {len(arms)} arms, "
+               f"{loaded['responses']} responses, {loaded['adverse_events']} adverse events "
+               f"reported.\n"
+               f"Sign in at POST /api/v1/auth/login as\n"
                f"  admin      {loaded['admin'][0]} / {loaded['admin'][1]}\n"
                f"  clinician  {loaded['clinician'][0]} / {loaded['clinician'][1]}\n"
+               f"A report worth opening, as the clinician (with the server running):\n"
+               f"  TOKEN=$(curl -s localhost:8000/api/v1/auth/login -H 'Content-Type: "
+               f"application/json' -d '{{\"email\": \"{loaded['clinician'][0]}\", "
+               f"\"password\": \"{loaded['clinician'][1]}\"}}' | python3 -c "
+               f"'import json,sys; print(json.load(sys.stdin)[\"access_token\"])')\n"
+               f"  curl -s -H \"Authorization: Bearer $TOKEN\" localhost:8000/api/v1/"
+               f"participants/{loaded['report']}/report?format=html > report.html\n"
+               f"  (JSON: GET /api/v1/participants/{loaded['report']}/report)\n"
                f"Participants (activate at POST /api/v1/auth/activate):")
     for arm, participant_id, code in loaded["participants"]:
         click.echo(f"  {arm:12} {participant_id}  activation code {code}")
