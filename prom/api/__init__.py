@@ -18,6 +18,7 @@ from prom.api import (
     health,
     instruments,
     participants,
+    reports,
     responses,
     schedule,
     studies,
@@ -41,6 +42,7 @@ BLUEPRINTS: list[tuple[Blueprint, str]] = [
     (schedule.blp, API_V1),
     (alerts.blp, API_V1),
     (adverse_events.blp, API_V1),
+    (reports.blp, API_V1),
 ]
 
 
