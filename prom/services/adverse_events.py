@@ -93,9 +93,12 @@ def review(event_id: uuid.UUID, data: dict[str, Any], *, actor: User) -> dict[st
     audit.record("adverse_event.review", actor=actor.id, target=("adverse_event", event.id),
                  detail={"number": number, "serious": data["serious"],
                          "severity_grade": data["severity_grade"]})
-    db.session.commit()
+    # The answer is read inside this transaction, where the event's row is locked: it shows
+    # the review this call recorded, even if another one follows the moment it commits.
     db.session.expire(event)
-    return _views([event])[0]
+    answer = _views([event])[0]
+    db.session.commit()
+    return answer
 
 
 def _check_review(data: Mapping[str, Any]) -> None:
@@ -106,14 +109,20 @@ def _check_review(data: Mapping[str, Any]) -> None:
         errors["seriousness_criteria"] = ["a serious event meets at least one ICH E2A criterion"]
     if not data["serious"] and criteria:
         errors["seriousness_criteria"] = ["an event that is not serious meets no criterion"]
-    if data["severity_grade"] == 5:  # CTCAE grade 5 is death related to the event
+    # Death is one fact recorded three ways: CTCAE grade 5, the outcome fatal and the ICH E2A
+    # criterion death. They must agree.
+    if data["severity_grade"] == 5:
         if data["outcome"] != "fatal":
             errors["outcome"] = ["grade 5 (death) has the outcome fatal"]
         if "death" not in criteria:
             errors.setdefault("seriousness_criteria", []).append(
                 "grade 5 (death) meets the criterion death")
-    elif data["outcome"] == "fatal":
-        errors["severity_grade"] = ["a fatal outcome is grade 5"]
+    else:
+        if data["outcome"] == "fatal":
+            errors["severity_grade"] = ["a fatal outcome is grade 5"]
+        if "death" in criteria:
+            errors.setdefault("outcome", []).append(
+                "the criterion death needs the outcome fatal and grade 5")
     if errors:
         raise ValidationFailed(errors=errors)
 
