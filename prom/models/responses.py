@@ -25,6 +25,9 @@ class Response(Base):
         # A participant's responses at one analysis timepoint: baselines, duplicates, reports.
         Index("ix_responses_participant_instrument_timepoint", "participant_id", "instrument",
               "analysis_timepoint"),
+        # The first response to an instrument: the baseline when the schedule never asks for it.
+        Index("ix_responses_participant_instrument_collected", "participant_id", "instrument",
+              "collected_at", "received_at", "id"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True)  # the client's id: no default

@@ -17,13 +17,14 @@ import uuid
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import and_, or_, select
 
 from prom.extensions import db
 from prom.instruments.spec import Alert, Definition
 from prom.models.responses import Response, Score
-from prom.schedule import Placed, pick_baseline
+from prom.schedule import Placed, baseline_timepoint, pick_baseline
 from prom.scoring.change import Change, worse_beyond_mcid
 from prom.services.placement import occurrences, placed
 
@@ -44,28 +45,22 @@ def raised(candidates: Sequence[Candidate]) -> dict[uuid.UUID, list[Alert]]:
     relevant = [c for c in candidates if c.definition.worsening_alerts]
     if not relevant:
         return {}
-    pairs = {(c.participant_id, c.definition.id) for c in relevant}
-    own = {c.placed.key for c in candidates}
-    table = Response.__table__
-    rows = db.session.execute(
-        select(table).where(tuple_(table.c.participant_id, table.c.instrument).in_(list(pairs)))
-    ).all()
-    pool: dict[tuple[uuid.UUID, str], list[Placed]] = defaultdict(list)
-    for row in rows:
-        if row.id not in own:
-            pool[(row.participant_id, row.instrument)].append(placed(row))
-    versions = {row.id: row.current_version for row in rows}
-    for candidate in candidates:
-        pool[(candidate.participant_id, candidate.definition.id)].append(
-            candidate.placed)
-
     study_of = {c.participant_id: c.study_id for c in relevant}
-    baselines = {
-        pair: pick_baseline(occurrences(study_of[pair[0]]), pair[1], pool[pair])
-        for pair in pairs}
-    values = _values({b.key: versions[b.key] for b in baselines.values()
-                      if b is not None and b.key not in own})
-    values.update({c.placed.key: dict(c.values) for c in candidates})
+    codes = {(c.participant_id, c.definition.id):
+             baseline_timepoint(occurrences(c.study_id), c.definition.id) for c in relevant}
+    own = {c.placed.key for c in candidates}
+    pool: dict[tuple[uuid.UUID, str], list[Placed]] = defaultdict(list)
+    values: dict[uuid.UUID, dict[str, float | None]] = defaultdict(dict)
+    for row in _stored_candidates(codes):
+        if row.id not in own:
+            values[row.id][row.scale] = row.value
+            if len(values[row.id]) == 1:  # one row per scale: place the response once
+                pool[(row.participant_id, row.instrument)].append(placed(row))
+    for candidate in candidates:
+        pool[(candidate.participant_id, candidate.definition.id)].append(candidate.placed)
+        values[candidate.placed.key] = dict(candidate.values)
+    baselines = {pair: pick_baseline(occurrences(study_of[pair[0]]), pair[1], pool[pair])
+                 for pair in codes}
 
     result: dict[uuid.UUID, list[Alert]] = {}
     for candidate in relevant:
@@ -84,13 +79,26 @@ def raised(candidates: Sequence[Candidate]) -> dict[uuid.UUID, list[Alert]]:
     return result
 
 
-def _values(current: Mapping[uuid.UUID, int]) -> dict[uuid.UUID, dict[str, float | None]]:
-    """{response id: {scale: value}} of the given versions of stored responses."""
-    if not current:
-        return {}
-    rows = db.session.execute(select(Score.response_id, Score.scale, Score.value).where(
-        tuple_(Score.response_id, Score.version).in_(list(current.items()))))
-    values: dict[uuid.UUID, dict[str, float | None]] = defaultdict(dict)
-    for response_id, scale, value in rows:
-        values[response_id][scale] = value
-    return values
+def _stored_candidates(codes: Mapping[tuple[uuid.UUID, str], str | None]) -> Any:
+    """The stored responses that could be each (participant, instrument)'s baseline: those at
+    its baseline timepoint, or the first collected when the schedule never asks for the
+    instrument. One row per response and scale, with the current version's value. Either way
+    the rows are bounded, however long the participant's history."""
+    table = Response.__table__
+    where = []
+    for (participant, instrument), code in codes.items():
+        pair = and_(table.c.participant_id == participant, table.c.instrument == instrument)
+        if code is None:
+            first = (select(table.c.id).where(pair)
+                     .order_by(table.c.collected_at, table.c.received_at, table.c.id)
+                     .limit(1).scalar_subquery())
+            where.append(table.c.id == first)
+        else:
+            where.append(and_(pair, table.c.analysis_timepoint == code))
+    return db.session.execute(
+        select(table.c.id, table.c.participant_id, table.c.instrument, table.c.collected_at,
+               table.c.received_at, table.c.analysis_timepoint, table.c.study_day,
+               table.c.in_window, table.c.window_flags, Score.scale, Score.value)
+        .join(Score, (Score.response_id == table.c.id)
+              & (Score.version == table.c.current_version))
+        .where(or_(*where)))
