@@ -32,8 +32,8 @@ def occurrences(study_id: uuid.UUID) -> tuple[Occurrence, ...]:
     cannot change once the study is created (no endpoint changes it). Whatever changes it one
     day must call `occurrences.cache_clear()`."""
     study = db.session.get(Study, study_id)
-    if study is None:
-        return ()
+    if study is None:  # raised, not returned: an exception is not cached
+        raise LookupError(f"no study {study_id}")
     return tuple(expand(timepoint.spec() for timepoint in study.schedule))
 
 
