@@ -8,8 +8,9 @@ baseline response per participant and instrument. It is chosen like this:
    asked for at `week1`, it is `week1`.
 2. The baseline response is the analysis response at that timepoint: the first one collected
    inside its window, or else the first one collected there at all, as in
-   `windows.mark_duplicates`. If the participant has no response there, there is no baseline;
-   a later response never stands in for a missed baseline.
+   `windows.mark_duplicates` (a tie in both times goes to the smaller response id, so the
+   choice never depends on the order responses are read in). If the participant has no
+   response there, there is no baseline; a later response never stands in for a missed one.
 3. If the schedule never asks for the instrument (a clinic using prom without a protocol), the
    first response collected is the baseline.
 """
@@ -36,6 +37,6 @@ def pick_baseline(schedule: Sequence[Occurrence], instrument: str,
     if not candidates:
         return None
     if code is None:
-        return min(candidates, key=lambda p: (p.collected_at, p.received_at))
+        return min(candidates, key=lambda p: (p.collected_at, p.received_at, str(p.key)))
     return min(candidates, key=lambda p: (not p.assignment.in_window, p.collected_at,
-                                          p.received_at))
+                                          p.received_at, str(p.key)))

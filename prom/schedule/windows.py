@@ -27,8 +27,8 @@ with the declared window. A timepoint that occurs once keeps its code.
 
 **Duplicates** (`mark_duplicates`): among the responses with the same timepoint and
 instrument, one is the analysis response: the first collected inside the window, or the first
-collected at all when none is inside. Ties are broken by the time received. The others are
-flagged `duplicate_in_window`, and they are kept too.
+collected at all when none is inside. Ties are broken by the time received, then by the
+response id. The others are flagged `duplicate_in_window`, and they are kept too.
 """
 
 from __future__ import annotations
@@ -179,7 +179,7 @@ def mark_duplicates(placed: Iterable[Placed]) -> list[Placed]:
     placed = list(placed)
     first: dict[tuple[str, str], Placed] = {}
     order = sorted(placed, key=lambda p: (not p.assignment.in_window, p.collected_at,
-                                          p.received_at))
+                                          p.received_at, str(p.key)))
     for item in order:
         if item.assignment.timepoint is not None:
             first.setdefault((item.assignment.timepoint, item.instrument), item)

@@ -118,6 +118,15 @@ def test_without_one_in_the_window_the_first_collected_there_stands() -> None:
     assert picked("nrs_pain", later, late) == "declared, day 6"
 
 
+def test_a_tie_in_both_times_goes_to_the_smaller_id_in_any_order() -> None:
+    # Found by the hypothesis test below in CI: with equal collected and received times the
+    # choice followed the order the responses were given in.
+    b = response("r1", "nrs_pain", 1)
+    a = response("r0", "nrs_pain", 1)
+
+    assert picked("nrs_pain", a, b) == picked("nrs_pain", b, a) == "r0"
+
+
 def test_the_same_instant_goes_to_the_first_received() -> None:
     second = response("received second", "nrs_pain", 1, received_after=2)
     first = response("received first", "nrs_pain", 1, received_after=1)
