@@ -37,7 +37,6 @@ import gc
 import json
 import os
 import secrets
-import subprocess
 import sys
 import time
 import uuid
@@ -54,11 +53,10 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import bench_submit  # noqa: E402 -- after the path set-up above
 from bench_submit import (  # noqa: E402
-    VENV_BIN,
     calibration,
     drop_database,
+    migrated_with_admin,
     percentile,
-    recreate_database,
     server_url,
 )
 
@@ -141,13 +139,9 @@ def main() -> int:
     env = {**os.environ, "PROM_DATABASE_URL": url, "PROM_LOG_LEVEL": "WARNING"}
     print(f"calibration at the start: one trivial numpy call = {calibration():.2f} µs",
           flush=True)
-    recreate_database(args.database)
+    email = "report-admin@example.org"
     try:
-        subprocess.run([str(VENV_BIN / "prom"), "db", "upgrade"], cwd=ROOT, env=env, check=True,
-                       stdout=subprocess.DEVNULL)
-        email, password = "report-admin@example.org", secrets.token_urlsafe(16)
-        subprocess.run([str(VENV_BIN / "prom"), "create-admin", "--email", email, "--password",
-                        password], cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
+        password = migrated_with_admin(args.database, env, email)
         app = create_app({"DATABASE_URL": url, "SECRET_KEY": secrets.token_urlsafe(48),
                           "JWT_SECRET_KEY": secrets.token_urlsafe(48),
                           "RATELIMIT_STORAGE_URL": "memory://"})

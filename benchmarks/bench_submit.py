@@ -106,6 +106,18 @@ def recreate_database(name: str) -> None:
         connection.execute(f'CREATE DATABASE "{name}"')
 
 
+def migrated_with_admin(name: str, env: dict[str, str], email: str) -> str:
+    """Recreate database `name`, migrate it with `prom db upgrade` and create an admin with
+    `email` through `prom create-admin`, as an operator would; returns the admin's password."""
+    recreate_database(name)
+    password = secrets.token_urlsafe(16)
+    subprocess.run([str(VENV_BIN / "prom"), "db", "upgrade"], cwd=ROOT, env=env, check=True,
+                   stdout=subprocess.DEVNULL)
+    subprocess.run([str(VENV_BIN / "prom"), "create-admin", "--email", email, "--password",
+                    password], cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
+    return password
+
+
 def drop_database(name: str) -> None:
     with psycopg.connect("host=127.0.0.1 port=5432 user=postgres dbname=postgres",
                          autocommit=True) as connection:
@@ -515,13 +527,8 @@ def main() -> int:
               f"{calibration():.2f} µs", flush=True)
 
         started = time.perf_counter()
-        recreate_database(args.database)
-        subprocess.run([str(VENV_BIN / "prom"), "db", "upgrade"], cwd=ROOT, env=env, check=True,
-                       stdout=subprocess.DEVNULL)
-        admin_email, admin_password = "bench-admin@example.org", secrets.token_urlsafe(16)
-        subprocess.run([str(VENV_BIN / "prom"), "create-admin", "--email", admin_email,
-                        "--password", admin_password], cwd=ROOT, env=env, check=True,
-                       stdout=subprocess.DEVNULL)
+        admin_email = "bench-admin@example.org"
+        admin_password = migrated_with_admin(args.database, env, admin_email)
         from baseline_app import create_schema
         from sqlalchemy import create_engine
         engine = create_engine(database_url)

@@ -27,7 +27,6 @@ from __future__ import annotations
 import argparse
 import os
 import secrets
-import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -40,11 +39,10 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import bench_submit  # noqa: E402 -- after the path set-up above
 from bench_submit import (  # noqa: E402
-    VENV_BIN,
     calibration,
     drop_database,
+    migrated_with_admin,
     phq9_response,
-    recreate_database,
     server_url,
     set_up_participants,
 )
@@ -80,13 +78,9 @@ def main() -> int:
     env = {**os.environ, "PROM_DATABASE_URL": url, "PROM_LOG_LEVEL": "WARNING"}
     print(f"calibration at the start: one trivial numpy call = {calibration():.2f} µs",
           flush=True)
-    recreate_database(args.database)
+    email = "cost-admin@example.org"
     try:
-        subprocess.run([str(VENV_BIN / "prom"), "db", "upgrade"], cwd=ROOT, env=env, check=True,
-                       stdout=subprocess.DEVNULL)
-        email, password = "cost-admin@example.org", secrets.token_urlsafe(16)
-        subprocess.run([str(VENV_BIN / "prom"), "create-admin", "--email", email, "--password",
-                        password], cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
+        password = migrated_with_admin(args.database, env, email)
         secret, jwt_secret = secrets.token_urlsafe(48), secrets.token_urlsafe(48)
         [token] = set_up_participants(url, secret, jwt_secret, 1, email, password, 240)
 

@@ -47,10 +47,6 @@ class AdverseEvent(Base):
     reviews: Mapped[list[AdverseEventReview]] = relationship(
         lazy="selectin", order_by="AdverseEventReview.number")
 
-    @property
-    def current_review(self) -> AdverseEventReview | None:
-        return next((r for r in self.reviews if r.number == self.review_count), None)
-
 
 class AdverseEventReview(Base):
     """One clinician's assessment of an event; the latest is the event's current one."""

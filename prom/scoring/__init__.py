@@ -89,6 +89,7 @@ def score_responses(definition: Definition,
 def _scored_rows(definition: Definition, scorer: CompiledScorer,
                  arrays: ScoreArrays) -> list[ScoredResponse]:
     version, scoring_version = definition.version, scorer.scoring_version
+    answer_alerts = definition.answer_alerts
     rows = []
     for values, statuses, answered_counts, bands, raised in zip(
             arrays.values.tolist(), arrays.status.tolist(), arrays.n_answered.tolist(),
@@ -102,8 +103,7 @@ def _scored_rows(definition: Definition, scorer: CompiledScorer,
                 strict=True)
         }
         rows.append(ScoredResponse(scores=scores,
-                                   alerts=tuple(itertools.compress(definition.answer_alerts,
-                                                                   raised))))
+                                   alerts=tuple(itertools.compress(answer_alerts, raised))))
     return rows
 
 

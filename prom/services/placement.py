@@ -13,7 +13,6 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import uuid
-from collections.abc import Iterable
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -82,14 +81,3 @@ def _current(row: Any) -> dict[str, Any]:
     return {"analysis_timepoint": row.analysis_timepoint, "study_day": row.study_day,
             "in_window": row.in_window, "window_flags": list(row.window_flags or ())}
 
-
-def placed_responses(participant_id: uuid.UUID,
-                     instruments: Iterable[str] | None = None) -> list[Placed]:
-    """A participant's responses (optionally of some instruments) as `Placed`, oldest first."""
-    table = Response.__table__
-    query = select(table.c.id, table.c.instrument, table.c.collected_at, table.c.received_at,
-                   table.c.analysis_timepoint, table.c.study_day, table.c.in_window,
-                   table.c.window_flags).where(table.c.participant_id == participant_id)
-    if instruments is not None:
-        query = query.where(table.c.instrument.in_(list(instruments)))
-    return [placed(row) for row in db.session.execute(query.order_by(table.c.collected_at))]

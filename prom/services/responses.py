@@ -112,9 +112,8 @@ def amend(response_id: uuid.UUID, answers: dict[str, Any], reason: str,
     number = response.current_version + 1
     participant = db.session.get(Participant, response.participant_id)
     scored = score_response(definition, answers)
-    worse = worsening.raised([worsening.Candidate(
-        placement.placed(response), participant.id, participant.study_id, definition,
-        {scale: score.value for scale, score in scored.scores.items()})])
+    worse = worsening.raised([worsening.Candidate.of(
+        placement.placed(response), participant.id, participant.study_id, definition, scored)])
     now = utcnow()
     rows = version_rows(definition, scored, response_id=response.id,
                         participant_id=response.participant_id, language=response.language,
@@ -128,10 +127,11 @@ def amend(response_id: uuid.UUID, answers: dict[str, Any], reason: str,
         db.session.rollback()
         raise Conflict("The response was amended at the same time; fetch it and try again.")
     insert_versions([rows])
-    if not adverse_events.opened_for(response.id):
-        adverse_events.open_events([adverse_events.opening(
-            definition, answers, response_id=response.id, participant_id=participant.id,
-            study_id=participant.study_id, reported_at=response.collected_at, opened_at=now)])
+    opening = adverse_events.opening(
+        definition, answers, response_id=response.id, participant_id=participant.id,
+        study_id=participant.study_id, reported_at=response.collected_at, opened_at=now)
+    if opening is not None and not adverse_events.opened_for(response.id):
+        adverse_events.open_events([opening])
     audit.record("response.amend", actor=actor.id, target=("response", response.id),
                  detail={"version": number, "reason": reason})
     db.session.commit()

@@ -271,10 +271,9 @@ def _versions(submissions: list[Submission], actor_id: uuid.UUID) -> list[Versio
         for position, result in zip(positions, results, strict=True):
             scored[position] = result
     worse = worsening.raised([
-        worsening.Candidate(
+        worsening.Candidate.of(
             Placed(s.id, s.definition.id, s.data["collected_at"], s.received_at, s.assignment),
-            s.participant_id, s.study_id, s.definition,
-            {scale: score.value for scale, score in result.scores.items()})
+            s.participant_id, s.study_id, s.definition, result)
         for s, result in zip(submissions, scored, strict=True)])
     return [
         version_rows(s.definition, result, response_id=s.id, participant_id=s.participant_id,

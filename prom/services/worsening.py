@@ -25,6 +25,7 @@ from prom.extensions import db
 from prom.instruments.spec import Alert, Definition
 from prom.models.responses import Response, Score
 from prom.schedule import Placed, baseline_timepoint, pick_baseline
+from prom.scoring import ScoredResponse
 from prom.scoring.change import Change, worse_beyond_mcid
 from prom.services.placement import occurrences, placed
 
@@ -38,6 +39,12 @@ class Candidate:
     study_id: uuid.UUID
     definition: Definition
     values: Mapping[str, float | None]  # {scale: value} of the version being stored
+
+    @classmethod
+    def of(cls, placed: Placed, participant_id: uuid.UUID, study_id: uuid.UUID,
+           definition: Definition, scored: ScoredResponse) -> Candidate:
+        return cls(placed, participant_id, study_id, definition,
+                   {scale: score.value for scale, score in scored.scores.items()})
 
 
 def raised(candidates: Sequence[Candidate]) -> dict[uuid.UUID, list[Alert]]:
