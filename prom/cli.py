@@ -12,6 +12,8 @@ Commands are thin: they parse arguments and call one function of the package.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 from alembic.util import CommandError
 from flask import Flask
@@ -256,10 +258,88 @@ def demo() -> None:
 
 
 # ---------------------------------------------------------------------------------------------
+# prom export
+
+
+@click.command("export")
+@click.argument("study")
+@click.option("--out", "out", type=click.Path(path_type=Path), default=None,
+              help="Where to write: a directory, or a path ending in .zip for one zip file. "
+                   "Default: <study code>-export-<UTC time>.zip in the current directory.")
+@click.option("--layout", "layouts", multiple=True,
+              help="Dataset to include; repeat for several. Default: scores_long, wide, "
+                   "adverse_events, summary. Also: items_long.")
+@click.option("--format", "fmt", default="parquet", show_default=True,
+              type=click.Choice(["csv", "parquet", "dta", "sav", "xlsx"]))
+@click.option("--duplicates", default="first_complete", show_default=True,
+              type=click.Choice(["first_complete", "first_in_window", "last_complete"]),
+              help="How repeated responses at one timepoint are resolved.")
+@click.option("--arm", "arms", multiple=True, help="Only this arm; repeat for several.")
+@click.option("--instrument", "instruments", multiple=True, help="Only this instrument.")
+@click.option("--timepoint", "timepoints", multiple=True, help="Only this timepoint.")
+@click.option("--comparator", default=None, help="Arm the summary compares the others with.")
+@click.option("--identified", is_flag=True,
+              help="Include participant ids, dates, sites and free text (audited).")
+@with_appcontext
+def export_command(study: str, out: Path | None, layouts: tuple[str, ...], fmt: str,
+                   duplicates: str, arms: tuple[str, ...], instruments: tuple[str, ...],
+                   timepoints: tuple[str, ...], comparator: str | None,
+                   identified: bool) -> None:
+    """Export STUDY (its code or id) for research, as the API does; for operators on the server.
+    The export is audited with the operating-system user as its actor."""
+    import getpass
+    import shutil
+    import tempfile
+    import uuid
+
+    from sqlalchemy import or_, select
+
+    from prom.errors import ProblemError
+    from prom.export.package import zip_to
+    from prom.models.studies import Study
+    from prom.services import exports
+
+    try:
+        study_id = uuid.UUID(study)
+    except ValueError:
+        study_id = None
+    found = db.session.scalar(select(Study).where(
+        or_(Study.code == study, Study.id == study_id) if study_id else Study.code == study))
+    if found is None:
+        raise click.ClickException(f"No study {study!r}.")
+    request = exports.ExportRequest(
+        layouts=layouts or exports.DEFAULT_LAYOUTS, format=fmt, duplicates=duplicates,
+        identified=identified, arms=arms, instruments=instruments, timepoints=timepoints,
+        comparator=comparator)
+    if out is None:
+        out = Path(f"{exports.export_name(found)}.zip")
+    if out.exists() and (out.is_file() or any(out.iterdir())):
+        raise click.ClickException(f"{out} exists and is not empty; nothing written.")
+    actor = f"cli:{getpass.getuser()}"
+    try:
+        if out.suffix == ".zip":
+            with tempfile.TemporaryDirectory(prefix="prom-export-") as directory:
+                manifest = exports.export_to_directory(found, request, Path(directory),
+                                                       actor=actor)
+                partial = out.with_suffix(".zip.partial")
+                with partial.open("wb") as target:
+                    zip_to(Path(directory), target)
+                shutil.move(partial, out)
+        else:
+            manifest = exports.export_to_directory(found, request, out, actor=actor)
+    except ProblemError as error:
+        raise click.ClickException(error.detail if not error.errors else "; ".join(
+            f"{k}: {', '.join(v)}" for k, v in error.errors.items())) from error
+    click.echo(f"Exported {found.code}: {manifest['participants']} participants into {out}")
+    for dataset, rows in manifest["row_counts"].items():
+        click.echo(f"  {dataset:24} {rows:>9} rows")
+
+
+# ---------------------------------------------------------------------------------------------
 
 #: Every prom command group, registered on ``app.cli`` by :func:`register_commands`.
 COMMAND_GROUPS: list[click.Command] = [db_cli, instruments_cli, score_command, create_admin,
-                                       demo]
+                                       demo, export_command]
 
 
 def register_commands(app: Flask) -> None:

@@ -18,6 +18,7 @@ Environment variables, all optional:
 ``PROM_ACCESS_TOKEN_MINUTES``   access-token lifetime in minutes; 15
 ``PROM_REFRESH_TOKEN_DAYS``     refresh-token lifetime in days; 30
 ``PROM_LOG_LEVEL``              DEBUG, INFO, WARNING, ERROR or CRITICAL; INFO
+``PROM_IDENTIFIED_EXPORT_ROLES`` roles that may export identified data, comma-separated; admin
 ==============================  ================================================================
 """
 
@@ -92,6 +93,9 @@ class Config:
     INSTRUMENTS_PATH: Path | None = None
     """Overlay directory whose definitions supply licensed item text (see instruments/README.md)."""
 
+    IDENTIFIED_EXPORT_ROLES: tuple[str, ...] = ("admin",)
+    """Roles allowed to ask for an identified research export (ids, dates, sites, free text)."""
+
     LOG_LEVEL: str = "INFO"
     """Level of the ``prom`` logger, which every ``prom.*`` module logger inherits."""
 
@@ -149,6 +153,8 @@ class Config:
         if days := get("PROM_REFRESH_TOKEN_DAYS"):
             settings["JWT_REFRESH_TOKEN_EXPIRES"] = timedelta(
                 days=_positive_int("PROM_REFRESH_TOKEN_DAYS", days, unit="days"))
+        if roles := get("PROM_IDENTIFIED_EXPORT_ROLES"):
+            settings["IDENTIFIED_EXPORT_ROLES"] = _roles("PROM_IDENTIFIED_EXPORT_ROLES", roles)
         if level := get("PROM_LOG_LEVEL"):
             settings["LOG_LEVEL"] = _log_level("PROM_LOG_LEVEL", level)
         return cls(**settings)
@@ -196,3 +202,12 @@ def _log_level(name: str, raw: str) -> str:
     if level not in LOG_LEVELS:
         raise ValueError(f"{name} must be one of {', '.join(LOG_LEVELS)}, got {raw!r}")
     return level
+
+
+def _roles(name: str, value: str) -> tuple[str, ...]:
+    roles = tuple(role.strip() for role in value.split(",") if role.strip())
+    staff = ("admin", "clinician", "researcher")
+    if not roles or any(role not in staff for role in roles):
+        raise ValueError(f"{name} must list staff roles ({', '.join(staff)}), comma-separated; "
+                         f"got {value!r}")
+    return roles

@@ -15,6 +15,7 @@ from prom.api import (
     adverse_events,
     alerts,
     auth,
+    exports,
     health,
     instruments,
     participants,
@@ -43,6 +44,7 @@ BLUEPRINTS: list[tuple[Blueprint, str]] = [
     (alerts.blp, API_V1),
     (adverse_events.blp, API_V1),
     (reports.blp, API_V1),
+    (exports.blp, API_V1),
 ]
 
 

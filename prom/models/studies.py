@@ -9,6 +9,7 @@ Instruments are referred to by id and must exist in the instrument library.
 
 from __future__ import annotations
 
+import secrets
 import uuid
 from datetime import datetime
 
@@ -26,6 +27,9 @@ class Study(Base):
     code: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The key of the study's pseudonymised participant codes (HMAC-SHA256, hex). Never shown by
+    # the API: with it, a code can be traced back to a participant id.
+    export_key: Mapped[str] = mapped_column(String(64), default=lambda: secrets.token_hex(32))
 
     arms: Mapped[list[Arm]] = relationship(back_populates="study", lazy="selectin",
                                            order_by="Arm.position", cascade="all")

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 
 from prom.instruments.spec import Definition, Scale
 
-_EPSILON = 1e-9
+EPSILON = 1e-9
 IMMPACT_SUBSTANTIAL, IMMPACT_MODERATE = 50.0, 30.0
 
 CATEGORY_LABELS = {
@@ -75,8 +75,8 @@ def worse_beyond_mcid(scale: Scale, change: Change) -> bool:
         return False
     points, percent = improvement(scale, change)
     if scale.mcid.absolute is not None:
-        return -points >= scale.mcid.absolute - _EPSILON
-    return percent is not None and -percent >= scale.mcid.percent - _EPSILON
+        return -points >= scale.mcid.absolute - EPSILON
+    return percent is not None and -percent >= scale.mcid.percent - EPSILON
 
 
 def is_pain_intensity(definition: Definition, scale: Scale) -> bool:
@@ -94,12 +94,12 @@ def responder(definition: Definition, scale: Scale, change: Change) -> Responder
     pain = is_pain_intensity(definition, scale)
     if worse_beyond_mcid(scale, change):
         category = "worsened"
-    elif pain and percent is not None and percent >= IMMPACT_SUBSTANTIAL - _EPSILON:
+    elif pain and percent is not None and percent >= IMMPACT_SUBSTANTIAL - EPSILON:
         category = "substantial_improvement"
-    elif pain and percent is not None and percent >= IMMPACT_MODERATE - _EPSILON:
+    elif pain and percent is not None and percent >= IMMPACT_MODERATE - EPSILON:
         category = "moderate_improvement"
-    elif not pain and (points >= mcid.absolute - _EPSILON if mcid.absolute is not None
-                       else percent is not None and percent >= mcid.percent - _EPSILON):
+    elif not pain and (points >= mcid.absolute - EPSILON if mcid.absolute is not None
+                       else percent is not None and percent >= mcid.percent - EPSILON):
         category = "improved"
     else:
         category = "no_important_change"

@@ -80,9 +80,10 @@ def test_audit_events_refuse_truncate_on_postgresql(
 
 
 def test_rebuilding_a_table_on_sqlite_keeps_the_rows_that_refer_to_it(tmp_path) -> None:
-    """SQLite alters a table by rebuilding it. The revision that adds `randomised_on` rebuilds
-    `participants` on the way down, while `responses` rows refer to it: with foreign keys
-    enforced that DROP would fail, so migrations turn enforcement off and check afterwards."""
+    """SQLite alters a table by rebuilding it. The latest revision (the studies' export key)
+    rebuilds `studies` on the way down and up, while `arms` and `participants` rows refer to
+    it: with foreign keys enforced that DROP would fail, so migrations turn enforcement off and
+    check afterwards."""
     engine = create_database_engine(f"sqlite:///{tmp_path / 'prom.db'}")
     try:
         migrations.upgrade(engine, "head")
@@ -108,7 +109,8 @@ REFERRING_ROWS = [
     f"INSERT INTO sites (id, code, name, created_at) VALUES ('s1', 'S', 'Site', {NOW})",
     "INSERT INTO users (id, role, username, active, created_at) "
     f"VALUES ('u1', 'participant', 'p1', 1, {NOW})",
-    f"INSERT INTO studies (id, code, name, created_at) VALUES ('st1', 'ST', 'Study', {NOW})",
+    "INSERT INTO studies (id, code, name, created_at, export_key) "
+    f"VALUES ('st1', 'ST', 'Study', {NOW}, '00')",
     "INSERT INTO arms (id, study_id, code, name, position) VALUES ('a1', 'st1', 'A', 'Arm', 0)",
     "INSERT INTO participants (id, study_id, site_id, arm_id, user_id, enrolled_on, language, "
     f"timezone, created_at) VALUES ('p1', 'st1', 's1', 'a1', 'u1', '2026-01-01', 'en', 'UTC', "
