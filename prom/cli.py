@@ -322,9 +322,12 @@ def export_command(study: str, out: Path | None, layouts: tuple[str, ...], fmt: 
                 manifest = exports.export_to_directory(found, request, Path(directory),
                                                        actor=actor)
                 partial = out.with_suffix(".zip.partial")
-                with partial.open("wb") as target:
-                    zip_to(Path(directory), target)
-                shutil.move(partial, out)
+                try:
+                    with partial.open("wb") as target:
+                        zip_to(Path(directory), target)
+                    shutil.move(partial, out)
+                finally:
+                    partial.unlink(missing_ok=True)
         else:
             manifest = exports.export_to_directory(found, request, out, actor=actor)
     except ProblemError as error:
