@@ -14,7 +14,8 @@ BIN    := $(VENV)/bin
 run: $(VENV)/.installed
 	$(BIN)/prom db upgrade
 	$(BIN)/prom demo
-	$(BIN)/gunicorn --bind 0.0.0.0:8000 --workers 2 wsgi:app
+	# --timeout: a research export of a large study takes tens of seconds (BENCHMARKS.md)
+	$(BIN)/gunicorn --bind 0.0.0.0:8000 --workers 2 --timeout 120 wsgi:app
 
 test: $(VENV)/.installed-dev
 	$(BIN)/pytest
