@@ -156,6 +156,9 @@ class _Participants:
 
     def __init__(self, actor: User, prefetch: Sequence[Any] = ()) -> None:
         self.actor = actor
+        # Held for the request: the session's identity map keeps objects only weakly, so a
+        # prefetched participant nobody refers to would be gone before `of` looks for it.
+        self._loaded: list[Participant] = []
         if actor.role in ("clinician", "admin"):
             self._prefetch(prefetch)
 
@@ -175,8 +178,7 @@ class _Participants:
                 "required when staff enter answers on a participant's behalf"]})
         return participants.visible(data["participant_id"], actor)
 
-    @staticmethod
-    def _prefetch(entries: Sequence[Any]) -> None:
+    def _prefetch(self, entries: Sequence[Any]) -> None:
         """Load the participants a staff batch names in one query (into the session, where
         `of` finds them without another)."""
         ids = set()
@@ -186,7 +188,8 @@ class _Participants:
             except (TypeError, KeyError, ValueError, AttributeError):
                 continue
         if ids:
-            db.session.scalars(select(Participant).where(Participant.id.in_(ids))).all()
+            self._loaded = list(db.session.scalars(
+                select(Participant).where(Participant.id.in_(ids))))
 
 
 # ---------------------------------------------------------------------------------------------
