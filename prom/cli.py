@@ -231,6 +231,7 @@ def create_admin(email: str, password: str) -> None:
 @with_appcontext
 def demo() -> None:
     """Load a demo study, accounts and participants (once; for local trials, never real data)."""
+    from prom.services.demo import DEMO_STUDY as DEMO_STUDY_CODE
     from prom.services.demo import load_demo
 
     loaded = load_demo()
@@ -252,6 +253,10 @@ def demo() -> None:
                f"  curl -s -H \"Authorization: Bearer $TOKEN\" localhost:8000/api/v1/"
                f"participants/{loaded['report']}/report?format=html > report.html\n"
                f"  (JSON: GET /api/v1/participants/{loaded['report']}/report)\n"
+               f"A research export of the demo study, as the admin:\n"
+               f"  PROM_PASSWORD={loaded['admin'][1]} .venv/bin/python scripts/export_cohort.py "
+               f"--server http://localhost:8000 --email {loaded['admin'][0]} "
+               f"--study {DEMO_STUDY_CODE} --format csv\n"
                f"Participants (activate at POST /api/v1/auth/activate):")
     for arm, participant_id, code in loaded["participants"]:
         click.echo(f"  {arm:12} {participant_id}  activation code {code}")

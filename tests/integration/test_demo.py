@@ -59,6 +59,13 @@ def test_demo_loads_once_and_its_participants_can_activate(runner, client, db_se
     admin = client.post("/api/v1/auth/login", json={"email": "admin@demo.prom.local",
                                                     "password": "demo-admin-password"})
     assert admin.status_code == 200
+    # The printed export command names the demo's admin and study, which may export.
+    command = first.output.split("A research export")[1]
+    assert "--email admin@demo.prom.local" in command and "--study DEMO-ICBT" in command
+    exported = client.get(f"/api/v1/studies/{study.id}/export", query_string={"format": "csv"},
+                          headers={"Authorization": f"Bearer {admin.json['access_token']}"},
+                          buffered=True)
+    assert exported.status_code == 200 and exported.mimetype == "application/zip"
 
 
 # ---------------------------------------------------------------------------------------------
