@@ -42,7 +42,7 @@ from prom.export.design import NAME_LIMIT, STATA_NAME_LIMIT, Design, make_design
 from prom.export.package import Package, zip_to
 from prom.export.pseudonym import CODE_LENGTH, participant_code
 from prom.export.selection import DEFAULT_RULE, RULES, select_responses
-from prom.export.writers import FORMATS
+from prom.export.writers import FORMATS, ExportTooLarge
 from prom.extensions import db
 from prom.instruments.loader import version_key
 from prom.models.accounts import Site, User
@@ -213,8 +213,11 @@ def write_export(study: Study, request: ExportRequest, directory: Path, *, actor
     design, participants = _design(study, request)
     tally = _Tally()
     with Package(directory, request.format, design.codebook(request.layouts), name) as package:
-        for dataset, frame in _frames(study, request, design, participants, tally):
-            package.writer(dataset).write(frame)
+        try:
+            for dataset, frame in _frames(study, request, design, participants, tally):
+                package.writer(dataset).write(frame)
+        except ExportTooLarge as error:
+            raise ValidationFailed(errors={"format": [str(error)]}) from error
         created_by = ({"id": str(actor.id), "email": actor.email, "role": actor.role}
                       if isinstance(actor, User) else {"operator": str(actor)})
         about = {

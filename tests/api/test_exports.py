@@ -433,6 +433,17 @@ def test_a_bad_request_is_a_422_naming_the_parameter(trial: Trial, params: dict[
     assert not audit_rows(db_session, "export.create")
 
 
+def test_an_excel_export_too_large_for_a_workbook_is_refused_naming_the_format(
+        trial: Trial, monkeypatch: pytest.MonkeyPatch, db_session: Session) -> None:
+    monkeypatch.setattr("prom.export.writers.XLSX_MAX_ROWS", 10)  # scores_long has 17 rows
+
+    response = trial.export(format="xlsx", layout="scores_long")
+
+    assert "csv or parquet" in assert_field_error(response, "format")["errors"]["format"][0]
+    assert not audit_rows(db_session, "export.create")
+    assert trial.export(format="xlsx", layout="wide").status_code == 200  # 4 rows fit
+
+
 def test_filters_narrow_the_datasets(trial: Trial, tmp_path) -> None:
     directory, manifest = trial.unpacked(tmp_path, format="csv", arm="icbt", timepoint="post",
                                          layout=["scores_long", "wide"])
