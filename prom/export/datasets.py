@@ -19,6 +19,7 @@ response id, no date (days since the anchor instead), no site and no free text.
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -40,8 +41,9 @@ class Chunk:
     #: participant_id, participant (the code written), arm, site, enrolled_on, randomised_on
     #: (dates), timezone; one row per participant, in export order.
     participants: pd.DataFrame
-    #: response_id, participant_id, instrument, instrument_version, collected_at, received_at
-    #: (aware datetimes), analysis_timepoint, study_day, in_window.
+    #: response_id (a UUID, or its text in any of the usual forms), participant_id,
+    #: instrument, instrument_version, collected_at, received_at (UTC), analysis_timepoint,
+    #: study_day, in_window.
     responses: pd.DataFrame
     #: response_id, scale, position, value, status, band, n_answered, scoring_version: the
     #: scores of each response's current version.
@@ -77,7 +79,7 @@ def _with_when(frame: pd.DataFrame, design: Design) -> pd.DataFrame:
     frame["timepoint"] = frame["analysis_timepoint"]
     frame["in_window"] = frame["in_window"].astype(bool)
     if design.identified:
-        frame["response_id"] = frame["response_id"].astype(str)
+        frame["response_id"] = frame["response_id"].map(lambda key: str(uuid.UUID(str(key))))
         frame["collected_at"] = frame["collected_at"].map(
             lambda moment: moment.astimezone(dt.UTC).isoformat())
     return frame
@@ -124,9 +126,9 @@ def wide(chunk: Chunk, selected: Selected, design: Design) -> pd.DataFrame:
     frame = selected.responses[["response_id", "participant_id", "instrument",
                                 "analysis_timepoint"]].merge(
         chunk.scores[["response_id", "scale", "value"]], on="response_id", how="inner")
-    frame["column"] = [value_names.get(key) for key in zip(
-        frame["instrument"], frame["scale"], frame["analysis_timepoint"], strict=True)]
-    frame = frame[frame["column"].notna()]
+    named = pd.DataFrame([(*key, name) for key, name in value_names.items()],
+                         columns=["instrument", "scale", "analysis_timepoint", "column"])
+    frame = frame.merge(named, on=["instrument", "scale", "analysis_timepoint"], how="inner")
     values = frame.pivot(index="participant_id", columns="column", values="value")
     ids = chunk.participants["participant_id"]
     values = values.reindex(index=ids, columns=list(value_names.values())).astype(float)

@@ -389,6 +389,10 @@ def test_an_identified_export_needs_the_flag_and_an_allowed_role(trial: Trial,
     assert DESCRIPTION in text and trial.world.site_a.code in text
     events = read(target / "data" / "adverse_events.csv")
     assert events.loc[0, "event_id"] and events.loc[0, "reported_at"].startswith("20")
+    scores = read(target / "data" / "scores_long.csv")  # ids in their usual printed form
+    assert set(scores["response_id"]) <= set(trial.responses)
+    assert set(scores["participant"]) == {person["id"] for person in trial.participants}
+    assert scores["collected_at"].str.endswith("+00:00").all()
 
 
 # ---------------------------------------------------------------------------------------------
