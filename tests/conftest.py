@@ -8,12 +8,17 @@ test gets a fresh app bound to it, so tests may add throwaway routes or override
 - ``app``, ``client``, ``runner``: a TESTING app, its test client and CLI runner.
 - ``db_session``: the app's ``db.session``, inside a transaction rolled back after the test;
   requests made through ``client`` during the test share it, so they are rolled back too.
+- ``load_script(name)``: a script of scripts/ as a module (scripts are not in the package).
 """
 
 from __future__ import annotations
 
+import importlib.util
 import os
+import sys
 from collections.abc import Iterator
+from pathlib import Path
+from types import ModuleType
 
 import pytest
 from flask import Flask
@@ -23,6 +28,20 @@ from sqlalchemy.orm import Session
 from prom import migrations
 from prom.app import create_app
 from prom.extensions import create_database_engine, db
+
+SCRIPTS = Path(__file__).resolve().parents[1] / "scripts"
+
+
+def load_script(name: str) -> ModuleType:
+    """`scripts/<name>.py` imported as the module `name` (once; later calls return it)."""
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.spec_from_file_location(name, SCRIPTS / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # dataclasses in the script look their module up by name
+    spec.loader.exec_module(module)
+    return module
+
 
 #: argon2id at its minimum cost: tests hash hundreds of passwords (production keeps the default).
 FAST_PASSWORD_HASHING = {"ARGON2_TIME_COST": 1, "ARGON2_MEMORY_KIB": 8, "ARGON2_PARALLELISM": 1}

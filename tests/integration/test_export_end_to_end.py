@@ -6,9 +6,7 @@ committed data that a real server can see."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 import threading
 import uuid
 import zipfile
@@ -24,18 +22,10 @@ from prom import migrations
 from prom.app import create_app
 from prom.export.package import verify
 from prom.extensions import create_database_engine, db
-from tests.conftest import FAST_PASSWORD_HASHING
+from tests.conftest import FAST_PASSWORD_HASHING, load_script
 
-SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "export_cohort.py"
 RESEARCHER = ("researcher@demo.example.org", "researcher-password-1")
 
-
-def load_script() -> Any:
-    spec = importlib.util.spec_from_file_location("export_cohort_e2e", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture(scope="module")
@@ -70,7 +60,7 @@ def test_a_researcher_downloads_verifies_and_unpacks_with_the_script(
     monkeypatch.setenv("PROM_PASSWORD", RESEARCHER[1])
     out = tmp_path / "export"
 
-    status = load_script().main([
+    status = load_script("export_cohort").main([
         "--server", served["url"], "--email", RESEARCHER[0], "--study", "DEMO-ICBT",
         "--format", "csv", "--layout", "wide", "--layout", "summary", "--out", str(out),
         "--no-progress"])
@@ -89,7 +79,7 @@ def test_a_clinician_gets_the_servers_403_through_the_script(
         capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.setenv("PROM_PASSWORD", served["clinician"][1])
 
-    status = load_script().main([
+    status = load_script("export_cohort").main([
         "--server", served["url"], "--email", served["clinician"][0], "--study",
         served["study"], "--out", str(tmp_path / "refused"), "--no-progress"])
 

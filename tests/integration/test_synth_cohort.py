@@ -8,8 +8,6 @@ loaded from its path, as it is not part of the prom package.
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 import threading
 from collections import Counter
 from collections.abc import Iterator
@@ -28,22 +26,14 @@ from prom.models.participants import Participant
 from prom.models.responses import Response
 from prom.models.studies import Arm, Study
 from prom.synthetic_trial import generate
-from tests.conftest import FAST_PASSWORD_HASHING
+from tests.conftest import FAST_PASSWORD_HASHING, load_script
 
-SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "synth_cohort.py"
 EMAIL = "trialist@example.org"
 PASSWORD = "a-long-password"
 
 
-def _load_script() -> Any:
-    spec = importlib.util.spec_from_file_location("synth_cohort", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
 
-
-synth_cohort = _load_script()
+synth_cohort = load_script("synth_cohort")
 
 
 @pytest.fixture

@@ -8,10 +8,8 @@ would see. The script is loaded from its path, as it is not part of the prom pac
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import io
 import json
-import sys
 import threading
 import urllib.parse
 import zipfile
@@ -23,18 +21,9 @@ from typing import Any
 
 import pytest
 
-SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "export_cohort.py"
+from tests.conftest import load_script
 
-
-def _load_script() -> Any:
-    spec = importlib.util.spec_from_file_location("export_cohort", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-export_cohort = _load_script()
+export_cohort = load_script("export_cohort")
 
 EMAIL = "ana@example.org"
 PASSWORD = "correct horse battery staple"
