@@ -11,10 +11,10 @@ BIN    := $(VENV)/bin
 
 .PHONY: run test lint clean
 
+# gunicorn's --timeout: a research export of a large study takes tens of seconds (BENCHMARKS.md).
 run: $(VENV)/.installed
 	$(BIN)/prom db upgrade
 	$(BIN)/prom demo
-	# --timeout: a research export of a large study takes tens of seconds (BENCHMARKS.md)
 	$(BIN)/gunicorn --bind 0.0.0.0:8000 --workers 2 --timeout 120 wsgi:app
 
 test: $(VENV)/.installed-dev
