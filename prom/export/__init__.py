@@ -2,10 +2,14 @@
 
 Pure code (pandas and numpy; no Flask, no SQL), in three steps that do not know each other:
 
-- **build** (`datasets`, `summary`): plain frames of what the database holds for a chunk of
-  participants (`source.Chunk`) become the layouts' DataFrames, with stable column names;
-- **describe** (`design`, `codebook`): the study's schedule and instrument definitions say which
-  columns exist and what each one means, before any data are read;
+- **build** (`selection`, `datasets`, `summary`, `statistics`): plain frames of what the
+  database holds for a chunk of participants (`datasets.Chunk`) become the layouts' DataFrames,
+  with stable column names: one response per participant, timepoint and instrument (the
+  duplicate rules), then scores, items, wide rows with change and responder flags, adverse
+  events, and the per-arm summary with its between-arm estimates;
+- **describe** (`design`, `codebook`, `pseudonym`): the study's schedule and instrument
+  definitions say which columns exist and what each one means, before any data are read;
+  participants are named by keyed codes unless the export is identified;
 - **write** (`writers`, `package`): each format (CSV, Parquet, Stata, SPSS, Excel) only formats,
   chunk by chunk where the format allows; `package` adds the codebook and the manifest with the
   SHA-256 of every file, and zips them.
