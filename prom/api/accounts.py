@@ -7,8 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_smorest import Blueprint
-
+from prom.api.parsing import Blueprint
 from prom.auth import current_user, roles_required
 from prom.errors import PROBLEM_RESPONSE
 from prom.models.accounts import Site, User

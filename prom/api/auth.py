@@ -10,8 +10,8 @@ from typing import Any
 
 from flask import current_app, request
 from flask_jwt_extended import get_jwt, jwt_required
-from flask_smorest import Blueprint
 
+from prom.api.parsing import Blueprint
 from prom.auth import current_user, roles_required
 from prom.errors import PROBLEM_RESPONSE
 from prom.extensions import limiter

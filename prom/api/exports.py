@@ -8,9 +8,9 @@ from typing import Any
 from uuid import UUID
 
 from flask import send_file
-from flask_smorest import Blueprint
 from marshmallow import RAISE
 
+from prom.api.parsing import Blueprint
 from prom.auth import current_user, roles_required
 from prom.errors import PROBLEM_RESPONSE
 from prom.schemas.exports import ExportArgsSchema, SummaryArgsSchema, SummarySchema

@@ -4,14 +4,10 @@ It sits outside ``/api/v1`` because it is part of operating the service, not of 
 and it needs no token.
 """
 
-from flask_smorest import Blueprint
-
-from prom.errors import PROBLEM_RESPONSE, ServiceUnavailable
+from prom.api.parsing import Blueprint
+from prom.errors import DATABASE_RETRY_AFTER_SECONDS, PROBLEM_RESPONSE, ServiceUnavailable
 from prom.extensions import db
 from prom.schemas.health import HealthSchema
-
-#: Seconds a client or balancer should wait before asking again when the database is down.
-RETRY_AFTER_SECONDS = 10
 
 blp = Blueprint("health", __name__, description="Service health")
 
@@ -25,6 +21,6 @@ def healthz() -> dict[str, str]:
     if not db.ping():
         raise ServiceUnavailable(
             "The database is not reachable.",
-            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+            headers={"Retry-After": str(DATABASE_RETRY_AFTER_SECONDS)},
         )
     return {"status": "ok", "database": "ok"}

@@ -11,9 +11,9 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Response, request
-from flask_smorest import Blueprint
 from marshmallow import RAISE
 
+from prom.api.parsing import Blueprint
 from prom.errors import PROBLEM_RESPONSE
 from prom.schemas.instruments import InstrumentListSchema, InstrumentSchema, LanguageArgsSchema
 from prom.services import instruments as service

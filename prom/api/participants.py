@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from flask_smorest import Blueprint
 from marshmallow import RAISE
 
+from prom.api.parsing import Blueprint
 from prom.auth import current_user, roles_required
 from prom.errors import PROBLEM_RESPONSE
 from prom.models.participants import Participant
@@ -62,6 +62,7 @@ def get_participant(participant_id: UUID) -> Participant:
 @roles_required("admin", "clinician")
 @blp.arguments(RandomisationSchema())
 @blp.response(200, ParticipantSchema)
+@blp.alt_response(403, **PROBLEM_RESPONSE)
 @blp.alt_response(404, **PROBLEM_RESPONSE)
 @blp.alt_response(409, **PROBLEM_RESPONSE)
 def record_randomisation(body: dict[str, Any], participant_id: UUID) -> Participant:

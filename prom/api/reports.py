@@ -7,9 +7,9 @@ from typing import Any
 from uuid import UUID
 
 from flask import Response, request
-from flask_smorest import Blueprint
 from marshmallow import RAISE
 
+from prom.api.parsing import Blueprint
 from prom.auth import current_user, roles_required
 from prom.errors import PROBLEM_RESPONSE
 from prom.reports.html import render_html
@@ -25,7 +25,9 @@ blp = Blueprint("reports", __name__, url_prefix="",
 @roles_required("admin", "clinician", "researcher")
 @blp.arguments(ReportArgsSchema(), location="query", as_kwargs=True, unknown=RAISE)
 @blp.response(200, ReportSchema)
-@blp.doc(responses={"200": {"content": {"text/html": {"schema": {"type": "string"}}}}})
+@blp.doc(responses={"200": {"description": "The report: JSON, or a printable HTML page",
+                            "content": {"application/json": {"schema": ReportSchema},
+                                        "text/html": {"schema": {"type": "string"}}}}})
 @blp.alt_response(403, **PROBLEM_RESPONSE)
 @blp.alt_response(404, **PROBLEM_RESPONSE)
 def clinic_report(participant_id: UUID, format: str | None) -> Any:

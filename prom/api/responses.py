@@ -9,9 +9,9 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from flask_smorest import Blueprint
 from marshmallow import RAISE
 
+from prom.api.parsing import Blueprint
 from prom.auth import current_user, roles_required
 from prom.errors import PROBLEM_RESPONSE
 from prom.schemas.responses import (
@@ -52,6 +52,7 @@ def submit(body: dict[str, Any]):
 @roles_required("participant", "clinician", "admin")
 @blp.arguments(BatchSchema())
 @blp.response(200, BatchResultsSchema)
+@blp.alt_response(403, **PROBLEM_RESPONSE)
 def submit_batch(body: dict[str, Any]) -> dict[str, Any]:
     """Submit up to 500 responses (an app syncing after being offline); a result per entry"""
     return {"results": submissions.submit_batch(body["responses"], actor=current_user())}
@@ -70,6 +71,7 @@ def get_response(response_id: UUID) -> dict[str, Any]:
 @roles_required("clinician", "admin")
 @blp.arguments(AmendmentSchema())
 @blp.response(201, ResponseSchema)
+@blp.alt_response(403, **PROBLEM_RESPONSE)
 @blp.alt_response(404, **PROBLEM_RESPONSE)
 @blp.alt_response(409, **PROBLEM_RESPONSE)
 def amend(body: dict[str, Any], response_id: UUID) -> dict[str, Any]:
@@ -91,6 +93,7 @@ def versions(response_id: UUID) -> dict[str, Any]:
 @roles_required("participant")
 @lists_blp.arguments(ResponseListArgsSchema(), location="query", as_kwargs=True, unknown=RAISE)
 @lists_blp.response(200, ResponsePageSchema)
+@lists_blp.alt_response(403, **PROBLEM_RESPONSE)
 @lists_blp.alt_response(404, **PROBLEM_RESPONSE)
 def my_responses(**filters: Any) -> dict[str, Any]:
     """The signed-in participant's responses"""

@@ -5,8 +5,7 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from flask_smorest import Blueprint
-
+from prom.api.parsing import Blueprint
 from prom.auth import current_user, roles_required
 from prom.errors import PROBLEM_RESPONSE
 from prom.models.studies import Study
@@ -48,6 +47,7 @@ def list_studies() -> dict[str, Any]:
 @blp.route("/<uuid:study_id>")
 @roles_required(*STAFF)
 @blp.response(200, StudySchema)
+@blp.alt_response(403, **PROBLEM_RESPONSE)
 @blp.alt_response(404, **PROBLEM_RESPONSE)
 def get_study(study_id: UUID) -> Study:
     """Get a study"""
@@ -58,6 +58,7 @@ def get_study(study_id: UUID) -> Study:
 @roles_required("admin")
 @blp.arguments(MemberCreateSchema())
 @blp.response(201, MemberSchema)
+@blp.alt_response(403, **PROBLEM_RESPONSE)
 @blp.alt_response(200, schema=MemberSchema, description="already a member")
 @blp.alt_response(404, **PROBLEM_RESPONSE)
 def grant_member(body: dict[str, Any], study_id: UUID):

@@ -4,9 +4,10 @@ import marshmallow as ma
 
 from prom.models.accounts import STAFF_ROLES
 from prom.schemas.auth import PASSWORD
+from prom.schemas.fields import InputSchema
 
 
-class SiteSchema(ma.Schema):
+class SiteSchema(InputSchema):
     id = ma.fields.UUID(dump_only=True)
     code = ma.fields.String(required=True, validate=[
         ma.validate.Length(min=1, max=64),
@@ -18,7 +19,7 @@ class SiteListSchema(ma.Schema):
     items = ma.fields.List(ma.fields.Nested(SiteSchema), required=True)
 
 
-class UserCreateSchema(ma.Schema):
+class UserCreateSchema(InputSchema):
     email = ma.fields.Email(required=True, validate=ma.validate.Length(max=254))
     password = ma.fields.String(required=True, validate=PASSWORD, load_only=True)
     role = ma.fields.String(required=True, validate=ma.validate.OneOf(STAFF_ROLES))

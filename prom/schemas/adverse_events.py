@@ -5,10 +5,11 @@ from __future__ import annotations
 import marshmallow as ma
 
 from prom.models.adverse_events import ACTIONS, OUTCOMES, RELATEDNESS, SERIOUSNESS_CRITERIA
+from prom.schemas.fields import InputSchema
 from prom.schemas.participants import MAX_PAGE
 
 
-class ReviewSchema(ma.Schema):
+class ReviewSchema(InputSchema):
     """A clinician's assessment of an event (what is posted, and what is returned with who and
     when)."""
 
@@ -78,7 +79,7 @@ class AdverseEventSchema(ma.Schema):
         "description": "every review, oldest first"})
 
 
-class AdverseEventListArgsSchema(ma.Schema):
+class AdverseEventListArgsSchema(InputSchema):
     status = ma.fields.String(load_default="all", validate=ma.validate.OneOf(
         ("awaiting_review", "reviewed", "all")))
     arm = ma.fields.String(validate=ma.validate.Length(min=1, max=64))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import marshmallow as ma
 
+from prom.schemas.fields import InputSchema
 from prom.schemas.participants import MAX_PAGE
 
 
@@ -23,7 +24,7 @@ class AlertSchema(ma.Schema):
     note = ma.fields.String(allow_none=True, required=True)
 
 
-class AlertListArgsSchema(ma.Schema):
+class AlertListArgsSchema(InputSchema):
     status = ma.fields.String(load_default="open",
                               validate=ma.validate.OneOf(("open", "acknowledged", "all")))
     participant_id = ma.fields.UUID()
@@ -37,7 +38,7 @@ class AlertPageSchema(ma.Schema):
     next_cursor = ma.fields.String(allow_none=True, required=True)
 
 
-class AcknowledgementSchema(ma.Schema):
+class AcknowledgementSchema(InputSchema):
     note = ma.fields.String(load_default=None, allow_none=True,
                             validate=ma.validate.Length(max=2000), metadata={
                                 "description": "what was done, for the record"})

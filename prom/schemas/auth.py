@@ -2,6 +2,7 @@
 
 import marshmallow as ma
 
+from prom.schemas.fields import InputSchema
 from prom.services.passwords import MAX_LENGTH, MIN_LENGTH
 
 PASSWORD = ma.validate.Length(min=MIN_LENGTH, max=MAX_LENGTH)
@@ -9,6 +10,8 @@ PASSWORD = ma.validate.Length(min=MIN_LENGTH, max=MAX_LENGTH)
 
 class LoginSchema(ma.Schema):
     """Staff sign in with `email`, participants with `username`: exactly one of them."""
+    # Not an InputSchema: a name or password no database can store matches no account, and is
+    # answered like any failed sign-in (401), so a sign-in form learns nothing more from it.
 
     email = ma.fields.String(validate=ma.validate.Length(min=1, max=254))
     username = ma.fields.String(validate=ma.validate.Length(min=1, max=64))
@@ -23,7 +26,7 @@ class LoginSchema(ma.Schema):
                                      "(participants)", field_name=given[-1] if given else "email")
 
 
-class ActivateSchema(ma.Schema):
+class ActivateSchema(InputSchema):
     activation_code = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=64))
     password = ma.fields.String(required=True, validate=PASSWORD, load_only=True, metadata={
         "description": f"at least {MIN_LENGTH} characters"})

@@ -10,13 +10,14 @@ import marshmallow as ma
 from prom.export.selection import DEFAULT_RULE, RULES
 from prom.export.summary import variables as summary_variables
 from prom.export.writers import FORMATS
+from prom.schemas.fields import InputSchema
 from prom.services.exports import DEFAULT_FORMAT, DEFAULT_LAYOUTS, LAYOUTS
 
 _CODE = ma.validate.Length(min=1, max=64)
 _MAX_VALUES = ma.validate.Length(max=50)
 
 
-class _Selection(ma.Schema):
+class _Selection(InputSchema):
     duplicates = ma.fields.String(
         load_default=DEFAULT_RULE, validate=ma.validate.OneOf(tuple(RULES)),
         metadata={"description": "How repeated responses at one timepoint are resolved: "

@@ -2,11 +2,13 @@
 
 import marshmallow as ma
 
+from prom.schemas.fields import InputSchema
+
 LANGUAGE = ma.validate.Regexp(r"^[A-Za-z]{2,3}(-[A-Za-z]{2})?$",
                               error="must be a language tag such as en or pt-BR")
 
 
-class LanguageArgsSchema(ma.Schema):
+class LanguageArgsSchema(InputSchema):
     class Meta:
         unknown = ma.RAISE
 

@@ -8,6 +8,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import marshmallow as ma
 
+from prom.schemas.fields import InputSchema
+
 MAX_PAGE = 200
 
 
@@ -24,7 +26,7 @@ def _not_in_future(day: date) -> None:
         raise ma.ValidationError("cannot be in the future")
 
 
-class ParticipantCreateSchema(ma.Schema):
+class ParticipantCreateSchema(InputSchema):
     site_id = ma.fields.UUID(required=True)
     arm = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=64))
     enrolled_on = ma.fields.Date(required=True, validate=_not_in_future)
@@ -43,7 +45,7 @@ class ParticipantCreateSchema(ma.Schema):
             raise ma.ValidationError("cannot be before enrolled_on", "randomised_on")
 
 
-class RandomisationSchema(ma.Schema):
+class RandomisationSchema(InputSchema):
     randomised_on = ma.fields.Date(required=True, validate=_not_in_future, metadata={
         "description": "becomes day 0 of the participant's schedule"})
 
@@ -65,7 +67,7 @@ class EnrolledSchema(ParticipantSchema):
         "description": "one-time code for POST /auth/activate; shown only in this response"})
 
 
-class PageArgsSchema(ma.Schema):
+class PageArgsSchema(InputSchema):
     limit = ma.fields.Integer(load_default=50, validate=ma.validate.Range(min=1, max=MAX_PAGE))
     cursor = ma.fields.String(validate=ma.validate.Length(min=1, max=500))
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import marshmallow as ma
 
 from prom.schemas.adverse_events import AdverseEventSchema
+from prom.schemas.fields import InputSchema
 from prom.schemas.instruments import BandSchema, McidSchema
 from prom.schemas.schedule import AdherenceSchema
 
@@ -111,7 +112,7 @@ class ReportSchema(ma.Schema):
                                       metadata={"description": "NEQ responses"})
 
 
-class ReportArgsSchema(ma.Schema):
+class ReportArgsSchema(InputSchema):
     format = ma.fields.String(load_default=None, validate=ma.validate.OneOf(("json", "html")),
                               metadata={"description": "html for the printable page; the "
                                                        "Accept header is used otherwise"})

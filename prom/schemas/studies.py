@@ -6,6 +6,8 @@ from typing import Any
 
 import marshmallow as ma
 
+from prom.schemas.fields import InputSchema
+
 CODE = ma.validate.Regexp(r"^[A-Za-z0-9_.-]{1,64}$",
                           error="1 to 64 letters, digits, '.', '_' or '-'")
 NAME = ma.validate.Length(min=1, max=200)
@@ -43,7 +45,7 @@ class TimepointSchema(ma.Schema):
             raise ma.ValidationError("a repeating timepoint (count > 1) needs every", "every")
 
 
-class StudyCreateSchema(ma.Schema):
+class StudyCreateSchema(InputSchema):
     code = ma.fields.String(required=True, validate=CODE)
     name = ma.fields.String(required=True, validate=NAME)
     arms = ma.fields.List(ma.fields.Nested(ArmSchema), required=True,
@@ -75,7 +77,7 @@ class StudyListSchema(ma.Schema):
     items = ma.fields.List(ma.fields.Nested(StudySchema), required=True)
 
 
-class MemberCreateSchema(ma.Schema):
+class MemberCreateSchema(InputSchema):
     user_id = ma.fields.UUID(required=True)
 
 
