@@ -84,6 +84,8 @@ def roles_required(*roles: str) -> Callable[[F], F]:
                 raise Forbidden("Your role may not do this.")
             return view(*args, **kwargs)
 
+        # Who may call the view, readable from the URL map (tests check every staff-only route).
+        wrapper.allowed_roles = roles  # type: ignore[attr-defined]
         return wrapper  # type: ignore[return-value]
 
     return decorate

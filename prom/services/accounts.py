@@ -42,6 +42,7 @@ def create_user(email: str, password: str, role: str, site_ids: Iterable[uuid.UU
     """A staff account (admin, clinician or researcher)."""
     if role not in STAFF_ROLES:
         raise ValidationFailed(errors={"role": [f"must be one of {', '.join(STAFF_ROLES)}"]})
+    _refuse_unstorable("password", password)
     sites = sites_by_id(site_ids)
     user = User(id=uuid.uuid4(), role=role, email=email.strip().lower(),
                 password_hash=hash_password(password), sites=sites)
@@ -106,3 +107,24 @@ def _commit_or_conflict(message: str) -> None:
     except IntegrityError as error:
         db.session.rollback()
         raise Conflict(message) from error
+
+
+def _refuse_unstorable(field: str, text: str) -> None:
+    """422 for text with NUL or lone surrogates, which no column (or password hash) takes. The
+    input schemas refuse it over HTTP; `prom create-admin` reads a terminal, whose undecodable
+    bytes arrive as lone surrogates."""
+    if not is_storable_text(text):
+        raise ValidationFailed(errors={field: ["must be Unicode text without NUL characters"]})
+
+
+def is_storable_text(text: str) -> bool:
+    """Whether every database can store `text`: PostgreSQL refuses NUL in text and JSON, and no
+    encoder takes a lone surrogate (which JSON's `\\ud800` escape and undecodable terminal
+    bytes produce)."""
+    if "\x00" in text:
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True

@@ -22,7 +22,7 @@ from prom.errors import Unauthorized
 from prom.extensions import db
 from prom.models.accounts import ActivationCode, RefreshToken, RevokedSession, User
 from prom.services import audit
-from prom.services.accounts import activation_code_hash
+from prom.services.accounts import activation_code_hash, is_storable_text
 from prom.services.passwords import hash_password, needs_rehash, verify_password
 
 BAD_CREDENTIALS = "The sign-in details are not correct."  # the same for every failure
@@ -33,9 +33,16 @@ def login(*, email: str | None, username: str | None, password: str) -> dict[str
     """Tokens for a staff member (email) or an activated participant (username)."""
     if email is not None:
         tried = {"email": email.strip().lower()}
-        user = db.session.scalar(select(User).where(User.email == tried["email"]))
     else:
         tried = {"username": (username or "").strip().lower()}
+    if not (is_storable_text(next(iter(tried.values()))) and is_storable_text(password)):
+        # No account has such a name or password, and neither the query nor the audit row
+        # could carry it (NUL, lone surrogates): a failed sign-in like any other.
+        tried = {key: _printable(value) for key, value in tried.items()}
+        user = None
+    elif email is not None:
+        user = db.session.scalar(select(User).where(User.email == tried["email"]))
+    else:
         user = db.session.scalar(select(User).where(User.username == tried["username"],
                                                     User.role == "participant"))
     stored = user.password_hash if user is not None and user.active else None
@@ -139,3 +146,8 @@ def _new_username() -> str:
         candidate = "p-" + "".join(secrets.choice(USERNAME_ALPHABET) for _ in range(8))
         if db.session.scalar(select(User.id).where(User.username == candidate)) is None:
             return candidate
+
+
+def _printable(text: str) -> str:
+    """`text` with NUL and lone surrogates written as escapes, fit for an audit row."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8").replace("\x00", "\\x00")

@@ -43,8 +43,11 @@ def hash_password(password: str) -> str:
 
 def verify_password(stored_hash: str | None, password: str) -> bool:
     hasher = _hasher()
+    # The bytes argon2 would hash for any valid password; a lone surrogate, which no password
+    # can hold (hash_password's callers refuse it), is still verified, and fails, in full time.
+    secret = password.encode("utf-8", "surrogatepass")
     try:
-        return hasher.verify(stored_hash or _dummy_hash(hasher), password) and bool(stored_hash)
+        return hasher.verify(stored_hash or _dummy_hash(hasher), secret) and bool(stored_hash)
     except (VerificationError, InvalidHashError):
         return False
 
