@@ -8,12 +8,13 @@ all its rows in one multi-row statement.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from flask import has_request_context, request
 from sqlalchemy import insert
 
-from prom.db import execute_rows
+from prom.db import execute_rows, utcnow
 from prom.extensions import db
 from prom.models.audit import AuditEvent
 
@@ -21,10 +22,14 @@ _INSERT = insert(AuditEvent.__table__)  # built once: every change and read writ
 
 
 def event(action: str, *, actor: Any = None, target: tuple[str, Any] | None = None,
-          detail: dict[str, Any] | None = None) -> dict[str, Any]:
+          detail: dict[str, Any] | None = None,
+          occurred_at: datetime | None = None) -> dict[str, Any]:
     """One audit row's values: who (`actor`), did what (`action`), to what (`target`: a type and
-    an id), with what `detail`, from which client address (the current request's, if any)."""
+    an id), with what `detail`, when (`occurred_at`, default now: a change passes the time it
+    stamped on the row it wrote, so that the trail and the record agree to the microsecond), from
+    which client address (the current request's, if any)."""
     return {
+        "occurred_at": occurred_at or utcnow(),
         "action": action,
         "actor": None if actor is None else str(actor),
         "target_type": target[0] if target else None,
@@ -35,9 +40,10 @@ def event(action: str, *, actor: Any = None, target: tuple[str, Any] | None = No
 
 
 def record(action: str, *, actor: Any = None, target: tuple[str, Any] | None = None,
-           detail: dict[str, Any] | None = None) -> None:
+           detail: dict[str, Any] | None = None, occurred_at: datetime | None = None) -> None:
     """Write one audit row in the current transaction (the caller's commit keeps it)."""
-    record_many([event(action, actor=actor, target=target, detail=detail)])
+    record_many([event(action, actor=actor, target=target, detail=detail,
+                       occurred_at=occurred_at)])
 
 
 def record_many(events: list[dict[str, Any]]) -> None:

@@ -110,6 +110,8 @@ def amend(response_id: uuid.UUID, answers: dict[str, Any], reason: str,
     definition = definition_for(response.instrument, response.instrument_version)
     check_answers(definition, answers, item_timings)
     number = response.current_version + 1
+    previous_answers = db.session.scalar(select(ResponseVersion.answers).where(
+        ResponseVersion.response_id == response.id, ResponseVersion.version == number - 1))
     participant = db.session.get(Participant, response.participant_id)
     scored = score_response(definition, answers)
     worse = worsening.raised([worsening.Candidate.of(
@@ -132,13 +134,24 @@ def amend(response_id: uuid.UUID, answers: dict[str, Any], reason: str,
         study_id=participant.study_id, reported_at=response.collected_at, opened_at=now)
     if opening is not None and not adverse_events.opened_for(response.id):
         adverse_events.open_events([opening])
+    # The trail names what changed by item id, not value: the audit table is append-only, so
+    # patient data written there could never be erased; every version's answers stay in
+    # response_versions.
     audit.record("response.amend", actor=actor.id, target=("response", response.id),
-                 detail={"version": number, "reason": reason})
+                 detail={"version": number, "reason": reason,
+                         "changed": changed_items(previous_answers, answers)},
+                 occurred_at=now)
     db.session.commit()
     # The answer is the version this call created, even if another amendment follows at once.
     answer = render({**_row(response), "current_version": number}, rows.scores, rows.alerts)
     db.session.expire(response)  # its versions and pointer moved underneath the ORM
     return answer
+
+
+def changed_items(before: Mapping[str, Any], after: Mapping[str, Any]) -> list[str]:
+    """The item ids whose answer differs between two versions' answers, sorted (an item left
+    out and an item answered null are both unanswered)."""
+    return sorted(item for item in {*before, *after} if before.get(item) != after.get(item))
 
 
 # ---------------------------------------------------------------------------------------------

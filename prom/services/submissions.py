@@ -229,7 +229,9 @@ def _store(submissions: list[Submission], *, actor: User, isolate: bool) -> list
             audit.record_many([
                 audit.event("response.create", actor=actor_id, target=("response", s.id),
                             detail={"participant_id": str(s.participant_id),
-                                    "instrument": s.definition.id})
+                                    "instrument": s.definition.id,
+                                    "instrument_version": s.definition.version, "version": 1},
+                            occurred_at=s.received_at)
                 for s in new])
         db.session.commit()
     except DBAPIError as error:
