@@ -8,8 +8,8 @@ must be an ``application/problem+json`` document; a request the document calls i
 (``additionalProperties: false``, required fields, formats) must be refused with a 4xx.
 Generated study and participant ids point at the world's half the time, to get past 404s.
 
-CI runs 15 examples per operation (as five callers: 75 requests); ``make fuzz`` (``PROM_FUZZ_EXAMPLES=2000``) runs
-thousands.
+CI runs 15 examples per operation (as five callers: 75 requests); ``make fuzz``
+(``PROM_FUZZ_EXAMPLES=2000``) runs thousands.
 """
 
 from __future__ import annotations
