@@ -30,6 +30,7 @@ from typing import Any, ClassVar
 
 import marshmallow as ma
 from flask import Flask, Response, current_app, json, request
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 PROBLEM_JSON = "application/problem+json"
@@ -110,6 +111,12 @@ class ServiceUnavailable(ProblemError):
     title = "Service Unavailable"
 
 
+#: Seconds a client should wait before retrying while the database cannot be reached. The pool
+#: checks each connection before use (``pool_pre_ping``), so the first request after the
+#: database is back succeeds: no restart, no stale connections.
+DATABASE_RETRY_AFTER_SECONDS = 5
+
+
 class ProblemSchema(ma.Schema):
     """The problem+json document, for the OpenAPI description (responses are built by hand)."""
 
@@ -188,6 +195,7 @@ def register_error_handlers(app: Flask) -> None:
     """
     app.register_error_handler(ProblemError, _handle_problem_error)
     app.register_error_handler(HTTPException, _handle_http_exception)
+    app.register_error_handler(DBAPIError, _handle_database_error)
     app.register_error_handler(Exception, _handle_unexpected_exception)
     jwt_manager = app.extensions.get("flask-jwt-extended")
     if jwt_manager is not None:
@@ -234,6 +242,21 @@ def _strip_locations(messages: Any) -> FieldErrors:
         for path, field_messages in flatten_messages(location_messages).items():
             flat.setdefault(path, []).extend(field_messages)
     return flat
+
+
+def _handle_database_error(error: DBAPIError) -> Response:
+    """The database did not answer (down, restarting, a dropped connection, SQLite locked for
+    longer than its busy timeout): 503 with Retry-After, so that clients send the same request
+    again later; nothing was committed. Any other database error is a bug (500)."""
+    if not (isinstance(error, (OperationalError, InterfaceError)) or error.connection_invalidated):
+        return _handle_unexpected_exception(error)
+    log.warning("Database unavailable on %s %s: %s", request.method, request.path,
+                error.orig if error.orig is not None else error)
+    return problem_response(
+        ServiceUnavailable.status, ServiceUnavailable.title,
+        "The database cannot be reached just now. Nothing was stored; send the same request "
+        "again after the Retry-After delay.",
+        headers={"Retry-After": str(DATABASE_RETRY_AFTER_SECONDS)})
 
 
 def _handle_unexpected_exception(error: Exception) -> Response:
