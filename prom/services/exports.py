@@ -385,7 +385,9 @@ def _read(query: Any, columns: Sequence[str]) -> pd.DataFrame:
     """A query's rows as a frame, built column by column (pandas builds a frame from a list of
     rows several times slower)."""
     rows = db.session.execute(query).all()
-    values = list(zip(*rows, strict=True)) if rows else [()] * len(columns)
+    if not rows:  # typed as text, not pandas' float64 for an empty column, so merges agree
+        return pd.DataFrame({column: pd.Series(dtype=object) for column in columns})
+    values = zip(*rows, strict=True)
     return pd.DataFrame({column: list(v) for column, v in zip(columns, values, strict=True)})
 
 
