@@ -119,3 +119,20 @@ def update_if(session: Session, table: Table, row_id: Any, *conditions: Any,
     statement, so of concurrent callers exactly one succeeds and the others get False."""
     statement = update(table).where(table.c.id == row_id, *conditions).values(**values)
     return session.execute(statement).rowcount == 1
+
+
+#: What a refusal of `is_storable_text` says about the field.
+UNSTORABLE_TEXT = "must be Unicode text without NUL characters"
+
+
+def is_storable_text(text: str) -> bool:
+    """Whether every database prom runs on can store `text`: PostgreSQL refuses NUL in text and
+    JSON, and no encoder takes a lone surrogate (which JSON's `\\ud800` escape and undecodable
+    terminal bytes produce)."""
+    if "\x00" in text:
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True

@@ -8,6 +8,8 @@ from typing import Any
 
 import marshmallow as ma
 
+from prom.db import UNSTORABLE_TEXT, is_storable_text
+
 
 class Timestamp(ma.fields.AwareDateTime):
     """ISO 8601 with a UTC offset, for an instant that exists in UTC (years 1–9999 after the
@@ -25,21 +27,6 @@ class Timestamp(ma.fields.AwareDateTime):
 def not_blank(value: str) -> None:
     if not value.strip():
         raise ma.ValidationError("must not be blank")
-
-
-UNSTORABLE_TEXT = "must be Unicode text without NUL characters"
-
-
-def is_storable_text(text: str) -> bool:
-    """Whether every database prom runs on can store ``text``: PostgreSQL refuses NUL in text
-    and JSON, and no encoder takes a lone surrogate (JSON's ``\\ud800`` escape makes one)."""
-    if "\x00" in text:
-        return False
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
 
 
 def unstorable_text_paths(data: Any) -> list[str]:

@@ -12,6 +12,7 @@ from flask import current_app, has_app_context
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from prom.db import UNSTORABLE_TEXT, is_storable_text
 from prom.errors import Conflict, ValidationFailed
 from prom.extensions import db
 from prom.models.accounts import STAFF_ROLES, ActivationCode, Site, User
@@ -114,17 +115,4 @@ def _refuse_unstorable(field: str, text: str) -> None:
     input schemas refuse it over HTTP; `prom create-admin` reads a terminal, whose undecodable
     bytes arrive as lone surrogates."""
     if not is_storable_text(text):
-        raise ValidationFailed(errors={field: ["must be Unicode text without NUL characters"]})
-
-
-def is_storable_text(text: str) -> bool:
-    """Whether every database can store `text`: PostgreSQL refuses NUL in text and JSON, and no
-    encoder takes a lone surrogate (which JSON's `\\ud800` escape and undecodable terminal
-    bytes produce)."""
-    if "\x00" in text:
-        return False
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
+        raise ValidationFailed(errors={field: [UNSTORABLE_TEXT]})

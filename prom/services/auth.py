@@ -18,11 +18,12 @@ from flask_jwt_extended import create_access_token, create_refresh_token, decode
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
+from prom.db import is_storable_text
 from prom.errors import Unauthorized
 from prom.extensions import db
 from prom.models.accounts import ActivationCode, RefreshToken, RevokedSession, User
 from prom.services import audit
-from prom.services.accounts import activation_code_hash, is_storable_text
+from prom.services.accounts import activation_code_hash
 from prom.services.passwords import hash_password, needs_rehash, verify_password
 
 BAD_CREDENTIALS = "The sign-in details are not correct."  # the same for every failure
