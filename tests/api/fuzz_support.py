@@ -4,7 +4,6 @@ every error is a problem document."""
 from __future__ import annotations
 
 import json
-import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -97,9 +96,3 @@ def problem_errors_only(ctx: Any, response: Any, case: Any) -> bool | None:
     return True
 
 
-def is_uuid(value: Any) -> bool:
-    try:
-        uuid.UUID(str(value))
-    except ValueError:
-        return False
-    return True

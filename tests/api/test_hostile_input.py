@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import re
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import jwt as pyjwt
@@ -42,28 +42,10 @@ from tests.api.studies_fixtures import (
     unique,
     unique_email,
 )
+from tests.api.test_responses import PHQ9_ITEMS, collected, submission
 
 API = "/api/v1"
 MAX_PAGE = 200
-PHQ9_ITEMS = [f"phq9_{n}" for n in range(1, 10)]
-
-
-def collected() -> str:
-    return (datetime.now(UTC) - timedelta(hours=1)).isoformat(timespec="seconds")
-
-
-def submission(**changes: Any) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "id": str(uuid.uuid4()),
-        "instrument": "phq9",
-        "instrument_version": "1",
-        "collected_at": collected(),
-        "answers": {**dict.fromkeys(PHQ9_ITEMS, 1), "phq9_9": 0},
-    }
-    body.update(changes)
-    return body
-
-
 def adverse_event(**answers: Any) -> dict[str, Any]:
     return submission(instrument="adverse_event", answers={
         "occurred": True, "description": "headache", "ongoing": False, "severity": "mild",
