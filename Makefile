@@ -25,7 +25,7 @@ test: $(VENV)/.installed-dev
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check prom tests wsgi.py
 
-# The suite runs the same test with 15 examples per operation; FUZZ_EXAMPLES=... for more.
+# The suite runs the same test with 8 examples per operation; FUZZ_EXAMPLES=... for more.
 FUZZ_EXAMPLES ?= 2000
 fuzz: $(VENV)/.installed-dev
 	PROM_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/pytest -p no:cacheprovider --timeout=0 tests/api/test_fuzz.py

@@ -23,7 +23,7 @@ from tests.unit.scoring.strategies import response_values
 LIBRARY = load_library()
 DEFINITIONS = list(LIBRARY)
 IDS = [f"{d.id}-{d.version}" for d in DEFINITIONS]
-SETTINGS = settings(max_examples=80, deadline=None,
+SETTINGS = settings(max_examples=30, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
 ODD_TEXT = st.sampled_from([
