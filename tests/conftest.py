@@ -50,9 +50,13 @@ FAST_PASSWORD_HASHING = {"ARGON2_TIME_COST": 1, "ARGON2_MEMORY_KIB": 8, "ARGON2_
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     """URL of the test database, migrated to head."""
-    url = os.environ.get("PROM_TEST_DATABASE_URL") or (
+    return migrated(os.environ.get("PROM_TEST_DATABASE_URL") or (
         f"sqlite:///{tmp_path_factory.mktemp('database') / 'prom.db'}"
-    )
+    ))
+
+
+def migrated(url: str) -> str:
+    """`url`, after migrating its database to head."""
     engine = create_database_engine(url)
     try:
         migrations.upgrade(engine, "head")

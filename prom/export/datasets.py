@@ -259,7 +259,7 @@ def adverse_events(events: pd.DataFrame, chunk: Chunk, design: Design) -> pd.Dat
     frame["reviewed"] = frame["review_count"] > 0
     frame["reviews"] = frame["review_count"].astype("Int64")
     frame["seriousness_criteria"] = frame["seriousness_criteria"].map(
-        lambda c: None if c is None or _missing(c) else ";".join(c))
+        lambda c: None if _missing(c) else ";".join(c))
     frame["severity_grade"] = frame["severity_grade"].astype("Int64")
     frame["reviewed_day"] = pd.array([
         None if _missing(at) else (at.astimezone(ZoneInfo(z)).date() - d).days

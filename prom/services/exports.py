@@ -320,7 +320,6 @@ def _frames(study: Study, request: ExportRequest, design: Design, participants: 
     """(dataset, rows) for every chunk of participants, then the summary tables."""
     layouts = set(request.layouts)
     wants_summary = "summary" in layouts
-    versions = {(i, v): library().get(i, v) for i, v in _versions_in(design)}
     wide_rows, event_rows = [], []
     for start in range(0, len(participants), CHUNK_PARTICIPANTS):
         chunk = _read_chunk(participants.iloc[start:start + CHUNK_PARTICIPANTS], request,
@@ -332,8 +331,8 @@ def _frames(study: Study, request: ExportRequest, design: Design, participants: 
         if "scores_long" in layouts:
             yield "scores_long", scores_long(chunk, selected, design)
         if "items_long" in layouts:
-            yield "items_long", items_long(chunk, selected, design, _with_versions(
-                versions, chunk.responses))
+            yield "items_long", items_long(chunk, selected, design,
+                                           _definitions_of(chunk.responses))
         if "wide" in layouts or wants_summary:
             rows = wide(chunk, selected, design)
             if "wide" in layouts:
@@ -356,16 +355,10 @@ def _frames(study: Study, request: ExportRequest, design: Design, participants: 
                                         _comparator(study, request)).items()
 
 
-def _versions_in(design: Design) -> list[tuple[str, str]]:
-    return [(d.id, d.version) for d in design.definitions.values()]
-
-
-def _with_versions(versions: dict[tuple[str, str], Any],
-                   responses: pd.DataFrame) -> dict[tuple[str, str], Any]:
-    for key in set(zip(responses["instrument"], responses["instrument_version"], strict=True)):
-        if key not in versions:
-            versions[key] = library().get(*key)
-    return versions
+def _definitions_of(responses: pd.DataFrame) -> dict[tuple[str, str], Any]:
+    """{(instrument, version): definition} of the versions `responses` were answered on."""
+    return {key: library().get(*key) for key in set(zip(
+        responses["instrument"], responses["instrument_version"], strict=True))}
 
 
 def _scoring_versions(study: Study, request: ExportRequest) -> set[tuple[str, str, str]]:

@@ -18,11 +18,10 @@ import pandas as pd
 import pytest
 from werkzeug.serving import make_server
 
-from prom import migrations
 from prom.app import create_app
 from prom.export.package import verify
-from prom.extensions import create_database_engine, db
-from tests.conftest import FAST_PASSWORD_HASHING, load_script
+from prom.extensions import db
+from tests.conftest import FAST_PASSWORD_HASHING, load_script, migrated
 
 RESEARCHER = ("researcher@demo.example.org", "researcher-password-1")
 
@@ -31,10 +30,7 @@ RESEARCHER = ("researcher@demo.example.org", "researcher-password-1")
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     """The demo study on a fresh SQLite file, a researcher granted it, and the app on HTTP."""
-    url = f"sqlite:///{tmp_path_factory.mktemp('e2e') / 'prom.db'}"
-    engine = create_database_engine(url)
-    migrations.upgrade(engine, "head")
-    engine.dispose()
+    url = migrated(f"sqlite:///{tmp_path_factory.mktemp('e2e') / 'prom.db'}")
     app = create_app({"DATABASE_URL": url, **FAST_PASSWORD_HASHING})
     with app.app_context():
         from prom.services import accounts, studies

@@ -34,7 +34,6 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select, text
 
-from prom import migrations
 from prom.app import create_app
 from prom.extensions import create_database_engine, db
 from prom.models.audit import AuditEvent
@@ -42,7 +41,7 @@ from prom.models.responses import Response, ResponseVersion
 from tests.api.conftest import RAISED_RATE_LIMITS
 from tests.api.studies_fixtures import API, activate, build_world, enrol
 from tests.api.test_responses import phq9_answers, submission
-from tests.conftest import FAST_PASSWORD_HASHING
+from tests.conftest import FAST_PASSWORD_HASHING, migrated
 
 ROOT = Path(__file__).resolve().parents[2]
 GUNICORN = Path(sys.executable).parent / "gunicorn"
@@ -79,10 +78,7 @@ class Server:
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[Server]:
     """gunicorn (2 gthread workers) on a fresh SQLite file with PARTICIPANTS activated."""
-    url = f"sqlite:///{tmp_path / 'prom.db'}"
-    engine = create_database_engine(url)
-    migrations.upgrade(engine, "head")
-    engine.dispose()
+    url = migrated(f"sqlite:///{tmp_path / 'prom.db'}")
     secret, jwt_secret = secrets.token_hex(32), secrets.token_hex(32)
     app = create_app({"TESTING": True, "DATABASE_URL": url, "SECRET_KEY": secret,
                       "JWT_SECRET_KEY": jwt_secret, **FAST_PASSWORD_HASHING,

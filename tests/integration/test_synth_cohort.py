@@ -18,15 +18,14 @@ import pytest
 from sqlalchemy import func, select
 from werkzeug.serving import make_server
 
-from prom import migrations
 from prom.app import create_app
-from prom.extensions import create_database_engine, db
+from prom.extensions import db
 from prom.models.adverse_events import AdverseEvent
 from prom.models.participants import Participant
 from prom.models.responses import Response
 from prom.models.studies import Arm, Study
 from prom.synthetic_trial import generate
-from tests.conftest import FAST_PASSWORD_HASHING, load_script
+from tests.conftest import FAST_PASSWORD_HASHING, load_script, migrated
 
 EMAIL = "trialist@example.org"
 PASSWORD = "a-long-password"
@@ -39,13 +38,7 @@ synth_cohort = load_script("synth_cohort")
 @pytest.fixture
 def database_url(tmp_path: Path) -> str:
     """A fresh SQLite database of this test's own, migrated."""
-    url = f"sqlite:///{tmp_path / 'synth.db'}"
-    engine = create_database_engine(url)
-    try:
-        migrations.upgrade(engine, "head")
-    finally:
-        engine.dispose()
-    return url
+    return migrated(f"sqlite:///{tmp_path / 'synth.db'}")
 
 
 def stored(url: str, study_code: str) -> dict[str, Any]:
