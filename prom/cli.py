@@ -274,7 +274,9 @@ def demo() -> None:
                f"  PROM_PASSWORD={loaded['admin'][1]} .venv/bin/python scripts/export_cohort.py "
                f"--server http://localhost:8000 --email {loaded['admin'][0]} "
                f"--study {DEMO_STUDY_CODE} --format csv\n"
-               f"Participants (activate at POST /api/v1/auth/activate):")
+               f"The participant app: open http://localhost:8000/app/ on a phone or a narrow "
+               f"window and activate with a code below (each works once; it sets a password).\n"
+               f"Participants (or activate at POST /api/v1/auth/activate):")
     for arm, participant_id, code in loaded["participants"]:
         click.echo(f"  {arm:12} {participant_id}  activation code {code}")
 
