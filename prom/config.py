@@ -19,6 +19,8 @@ Environment variables, all optional:
 ``PROM_REFRESH_TOKEN_DAYS``     refresh-token lifetime in days; 30
 ``PROM_LOG_LEVEL``              DEBUG, INFO, WARNING, ERROR or CRITICAL; INFO
 ``PROM_IDENTIFIED_EXPORT_ROLES`` roles that may export identified data, comma-separated; admin
+``PROM_FHIR_BASE_URL``          base of the canonical URLs in FHIR resources; the API's
+                                ``…/api/v1/fhir`` as the request reached it
 ==============================  ================================================================
 """
 
@@ -96,6 +98,12 @@ class Config:
     IDENTIFIED_EXPORT_ROLES: tuple[str, ...] = ("admin",)
     """Roles allowed to ask for an identified research export (ids, dates, sites, free text)."""
 
+    FHIR_BASE_URL: str | None = None
+    """Base of the canonical URLs of prom's FHIR content (``{base}/Questionnaire/phq9``, the
+    CodeSystems of answers and scores), without a trailing slash. Set it to the public address
+    behind a proxy, so that canonicals stay the same whichever host name a request used; when
+    unset, ``…/api/v1/fhir`` under the address the request reached."""
+
     LOG_LEVEL: str = "INFO"
     """Level of the ``prom`` logger, which every ``prom.*`` module logger inherits."""
 
@@ -155,6 +163,8 @@ class Config:
                 days=_positive_int("PROM_REFRESH_TOKEN_DAYS", days, unit="days"))
         if roles := get("PROM_IDENTIFIED_EXPORT_ROLES"):
             settings["IDENTIFIED_EXPORT_ROLES"] = _roles("PROM_IDENTIFIED_EXPORT_ROLES", roles)
+        if fhir_base := get("PROM_FHIR_BASE_URL"):
+            settings["FHIR_BASE_URL"] = _url("PROM_FHIR_BASE_URL", fhir_base)
         if level := get("PROM_LOG_LEVEL"):
             settings["LOG_LEVEL"] = _log_level("PROM_LOG_LEVEL", level)
         return cls(**settings)
@@ -202,6 +212,13 @@ def _log_level(name: str, raw: str) -> str:
     if level not in LOG_LEVELS:
         raise ValueError(f"{name} must be one of {', '.join(LOG_LEVELS)}, got {raw!r}")
     return level
+
+
+def _url(name: str, raw: str) -> str:
+    url = raw.strip().rstrip("/")
+    if not url.startswith(("http://", "https://")) or len(url) <= len("https://"):
+        raise ValueError(f"{name} must be an absolute http(s) URL, got {raw!r}")
+    return url
 
 
 def _roles(name: str, value: str) -> tuple[str, ...]:

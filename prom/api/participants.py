@@ -7,10 +7,11 @@ from uuid import UUID
 
 from marshmallow import RAISE
 
-from prom.api.parsing import Blueprint
+from prom.api.parsing import Blueprint, fhir_response
 from prom.auth import current_user, roles_required
 from prom.errors import PROBLEM_RESPONSE
 from prom.models.participants import Participant
+from prom.schemas.fhir import BUNDLE, FHIR_JSON, BundlePageArgsSchema
 from prom.schemas.participants import (
     EnrolledSchema,
     PageArgsSchema,
@@ -19,6 +20,7 @@ from prom.schemas.participants import (
     ParticipantSchema,
     RandomisationSchema,
 )
+from prom.services import fhir
 from prom.services import participants as service
 
 blp = Blueprint("participants", __name__, url_prefix="",
@@ -70,3 +72,15 @@ def record_randomisation(body: dict[str, Any], participant_id: UUID) -> Particip
     participant's schedule"""
     return service.record_randomisation(participant_id, body["randomised_on"],
                                         actor=current_user())
+
+
+@blp.route("/participants/<uuid:participant_id>/fhir")
+@roles_required()
+@blp.arguments(BundlePageArgsSchema(), location="query", as_kwargs=True, unknown=RAISE)
+@blp.response(200, content_type=FHIR_JSON, description="a searchset Bundle")
+@blp.alt_response(404, **PROBLEM_RESPONSE)
+@blp.doc(responses={200: {"content": {FHIR_JSON: {"schema": BUNDLE}}}})
+def participant_fhir(participant_id: UUID, limit: int, cursor: str | None = None) -> Any:
+    """A participant's responses and scores as a FHIR Bundle, oldest first, a page at a time"""
+    return fhir_response(fhir.participant_bundle(participant_id, current_user(), limit=limit,
+                                                 cursor=cursor))

@@ -2,6 +2,13 @@
 
 Clients generate each response's id. Sending it again is always safe: 201 the first time, 200
 with the identical body for a replay, 409 if the same id arrives with different content.
+
+FHIR: `POST /responses` also takes a QuestionnaireResponse (`Content-Type:
+application/fhir+json`), read into the native body and then validated, scored and stored exactly
+as one (its `id` is the response id); errors name the FHIR paths sent. It is answered with the
+native body, or, when `Accept` prefers `application/fhir+json`, with the stored response as `GET
+/responses/{id}?format=fhir` gives it: the QuestionnaireResponse, with the Observations of its
+scores as contained resources (`derivedFrom` the response).
 """
 
 from __future__ import annotations
@@ -11,9 +18,21 @@ from uuid import UUID
 
 from marshmallow import RAISE
 
-from prom.api.parsing import Blueprint
+from prom.api.parsing import (
+    Blueprint,
+    fhir_paths,
+    fhir_response,
+    reads_fhir,
+    wants_fhir,
+)
 from prom.auth import current_user, roles_required
-from prom.errors import PROBLEM_RESPONSE
+from prom.errors import PROBLEM_RESPONSE, ValidationFailed
+from prom.schemas.fhir import (
+    FHIR_JSON,
+    QUESTIONNAIRE_RESPONSE,
+    STORED_QUESTIONNAIRE_RESPONSE,
+    FormatArgsSchema,
+)
 from prom.schemas.responses import (
     AmendmentSchema,
     BatchResultsSchema,
@@ -24,8 +43,8 @@ from prom.schemas.responses import (
     ResponseSchema,
     VersionListSchema,
 )
+from prom.services import fhir, submissions
 from prom.services import responses as service
-from prom.services import submissions
 
 blp = Blueprint("responses", __name__, url_prefix="/responses",
                 description="Questionnaire responses: submit (idempotent), batch sync, read, "
@@ -33,6 +52,14 @@ blp = Blueprint("responses", __name__, url_prefix="/responses",
 # A participant's responses, as sub-resources of the participant (staff) and of /me.
 lists_blp = Blueprint("participant_responses", __name__, url_prefix="",
                       description="A participant's responses, newest last, cursor-paginated")
+
+
+#: A response's FHIR form, documented beside the JSON one.
+FHIR_RESPONSE = {"content": {FHIR_JSON: {"schema": STORED_QUESTIONNAIRE_RESPONSE}}}
+
+
+def _read_questionnaire_response(resource: Any) -> Any:
+    return fhir.read_submission(resource, current_user())
 
 
 @blp.route("", methods=["POST"])
@@ -43,9 +70,21 @@ lists_blp = Blueprint("participant_responses", __name__, url_prefix="",
 @blp.alt_response(403, **PROBLEM_RESPONSE)
 @blp.alt_response(404, **PROBLEM_RESPONSE)
 @blp.alt_response(409, **PROBLEM_RESPONSE)
+@blp.doc(requestBody={"content": {FHIR_JSON: {"schema": QUESTIONNAIRE_RESPONSE}}},
+         responses={201: FHIR_RESPONSE, 200: FHIR_RESPONSE})
+@reads_fhir(_read_questionnaire_response)
 def submit(body: dict[str, Any]):
-    """Submit a response: validated, scored and stored once, however often it is sent"""
-    return submissions.submit(body, actor=current_user())
+    """Submit a response (or a FHIR QuestionnaireResponse): validated, scored, stored once"""
+    paths = fhir_paths()
+    try:
+        answer, status = submissions.submit(body, actor=current_user())
+    except ValidationFailed as error:
+        if paths is None:
+            raise
+        raise ValidationFailed(error.detail, errors=paths.errors(error.errors)) from error
+    if wants_fhir():
+        return fhir_response(fhir.response_resource(UUID(answer["id"]), current_user()), status)
+    return answer, status
 
 
 @blp.route("/batch", methods=["POST"])
@@ -60,10 +99,14 @@ def submit_batch(body: dict[str, Any]) -> dict[str, Any]:
 
 @blp.route("/<uuid:response_id>")
 @roles_required()
+@blp.arguments(FormatArgsSchema(), location="query", as_kwargs=True, unknown=RAISE)
 @blp.response(200, ResponseSchema)
 @blp.alt_response(404, **PROBLEM_RESPONSE)
-def get_response(response_id: UUID) -> dict[str, Any]:
-    """Get a response with its current scores"""
+@blp.doc(responses={200: FHIR_RESPONSE})
+def get_response(response_id: UUID, representation: str = "json") -> Any:
+    """Get a response with its current scores (`format=fhir`: a FHIR QuestionnaireResponse)"""
+    if representation == "fhir":
+        return fhir_response(fhir.response_resource(response_id, current_user()))
     return service.get_response(response_id, current_user())
 
 

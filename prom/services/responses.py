@@ -57,12 +57,51 @@ def versions(response_id: uuid.UUID, viewer: User) -> list[dict[str, Any]]:
     } for v in response.versions]
 
 
+def get_with_answers(response_id: uuid.UUID, viewer: User) -> Answered:
+    """A response with its current answers and language (for its FHIR form)."""
+    response = _visible_response(response_id, viewer)
+    audit.record("response.read", actor=viewer.id, target=("response", response.id),
+                 detail={"answers": True})
+    db.session.commit()
+    return _answered(response)
+
+
+class Answered(NamedTuple):
+    """A stored response: its body, the answers of its current version, its language."""
+
+    body: dict[str, Any]
+    answers: dict[str, Any]
+    language: str | None
+
+
+def list_with_answers(participant_id: uuid.UUID, viewer: User, *, limit: int,
+                      cursor: str | None = None) -> tuple[list[Answered], str | None]:
+    """A page of a participant's responses, as `list_for_participant`, with their current
+    answers and languages."""
+    page, next_cursor = _page(participant_id, viewer, limit=limit, cursor=cursor,
+                              detail={"answers": True})
+    return [_answered(response) for response in page], next_cursor
+
+
+def _answered(response: Response) -> Answered:
+    return Answered(body(response), dict(response.current.answers), response.language)
+
+
 def list_for_participant(participant_id: uuid.UUID | None, viewer: User, *, limit: int,
                          cursor: str | None = None, instrument: str | None = None,
                          timepoint: str | None = None,
                          since: datetime | None = None) -> tuple[list[dict[str, Any]], str | None]:
     """A participant's responses, by time received (oldest first), one page at a time.
     `participant_id` None means the caller's own (a participant's `/me/responses`)."""
+    page, next_cursor = _page(participant_id, viewer, limit=limit, cursor=cursor,
+                              instrument=instrument, timepoint=timepoint, since=since)
+    return [body(response) for response in page], next_cursor
+
+
+def _page(participant_id: uuid.UUID | None, viewer: User, *, limit: int,
+          cursor: str | None = None, instrument: str | None = None,
+          timepoint: str | None = None, since: datetime | None = None,
+          detail: dict[str, Any] | None = None) -> tuple[list[Response], str | None]:
     if participant_id is None:
         participant = viewer.participant
         if participant is None:
@@ -79,9 +118,9 @@ def list_for_participant(participant_id: uuid.UUID | None, viewer: User, *, limi
     page, next_cursor = paginate(query, Response.received_at, Response.id, limit=limit,
                                  cursor=cursor)
     audit.record("response.list", actor=viewer.id, target=("participant", participant.id),
-                 detail={"count": len(page)})
+                 detail={"count": len(page), **(detail or {})})
     db.session.commit()
-    return [body(response) for response in page], next_cursor
+    return page, next_cursor
 
 
 def stored(response_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, Response]:
