@@ -13,6 +13,7 @@ from prom.cli import register_commands
 from prom.config import configure
 from prom.errors import register_error_handlers
 from prom.extensions import api, compress, db, instruments, jwt, limiter
+from prom.webapp import bp as webapp
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
@@ -33,6 +34,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     configure_tokens(jwt)
     register_blueprints(api)
+    app.register_blueprint(webapp)  # the participant client at /app/, outside the API
 
     register_error_handlers(app)
 
