@@ -57,9 +57,11 @@ def reads_fhir(reader: FhirReader) -> Callable[[F], F]:
 def fhir_response(resource: Any, status: int = 200,
                   headers: Mapping[str, str] | None = None) -> flask.Response:
     """A FHIR resource as ``application/fhir+json``; returned by a view, it passes its JSON
-    response schema by."""
-    return flask.current_app.response_class(flask.json.dumps(resource), status=status,
-                                            mimetype=FHIR_JSON, headers=dict(headers or {}))
+    response schema by. Keys keep the mapping's order (``resourceType`` first, as FHIR's own
+    examples write it) rather than Flask's sorted order."""
+    return flask.current_app.response_class(json.dumps(resource, ensure_ascii=False),
+                                            status=status, mimetype=FHIR_JSON,
+                                            headers=dict(headers or {}))
 
 
 def wants_fhir() -> bool:

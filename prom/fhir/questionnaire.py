@@ -108,7 +108,9 @@ def instructions_link_id(definition: Definition) -> str:
 
 def copyright_text(definition: Definition) -> str:
     license_ = definition.license
-    parts = [f"© {license_.holder}.", license_.terms.strip(), f"Cite: {license_.citation}"]
+    holder = license_.holder.strip()
+    parts = [f"© {holder}" + ("" if holder.endswith(".") else "."), license_.terms.strip(),
+             f"Cite: {license_.citation}"]
     if license_.attribution:
         parts.append(license_.attribution.strip())
     if license_.url:

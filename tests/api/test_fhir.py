@@ -167,7 +167,10 @@ def test_a_response_is_a_questionnaire_response_containing_the_observations_of_i
     body = post_native(world, THE_PARTICIPANT, native("phq9", "1", PHQ9, timepoint="baseline"))
 
     resource = fhir_response(world, THE_PARTICIPANT, body["id"])
+    text = world.client.get(f"{API}/responses/{body['id']}", query_string={"format": "fhir"},
+                            headers=world.headers(THE_PARTICIPANT)).get_data(as_text=True)
 
+    assert text.startswith('{"resourceType": "QuestionnaireResponse", "id": ')  # FHIR's order
     assert resource["resourceType"] == "QuestionnaireResponse"
     [observation] = resource["contained"]
     assert resource["id"] == body["id"]

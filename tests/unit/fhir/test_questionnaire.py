@@ -55,6 +55,8 @@ def test_every_instrument_maps_to_a_valid_questionnaire(definition: Any) -> None
     assert all(i["text"] for i in questions)
     assert len([e for e in resource.get("extension", []) if e["url"] == SCALE_EXTENSION]) == \
         len(definition.scales)
+    assert resource["copyright"].startswith(f"© {definition.license.holder.rstrip('.')}.")
+    assert ".." not in resource["copyright"]
 
 
 def test_phq9_items_are_coded_choices_with_ordinal_values_and_a_loinc_code() -> None:
