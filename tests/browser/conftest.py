@@ -225,10 +225,13 @@ def page(browser: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
 
 
 def watch_for_errors(page: Any) -> list[str]:
-    """A list that collects the page's uncaught JavaScript errors and Content-Security-Policy
-    violations (a blocked inline style or script is only reported on the console)."""
+    """A list that collects the page's uncaught JavaScript errors, Content-Security-Policy
+    violations (a blocked inline style or script is only reported on the console) and anything
+    outside the API that is not found (a missing asset or icon)."""
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
+    page.on("response", lambda response: errors.append(f"{response.status} {response.url}")
+            if response.status == 404 and "/api/" not in response.url else None)
     page.on("console", lambda message: errors.append(message.text)
             if message.type == "error" and "Content Security Policy" in message.text else None)
     return errors

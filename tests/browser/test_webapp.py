@@ -44,7 +44,7 @@ def test_assets_have_their_content_types_and_are_cached_when_versioned(
         client: FlaskClient) -> None:
     paths = asset_paths(client)
     assert {path.rsplit("/", 1)[-1] for path in paths} == {
-        "app.css", "manifest.webmanifest", "app.js"}
+        "app.css", "manifest.webmanifest", "app.js", "icon.svg"}
     types = {}
     for path in [*paths, *(f"/app/v/{asset_version()}/js/{name}.js"
                            for name in ("api", "store", "outbox", "render", "trend"))]:
@@ -54,7 +54,7 @@ def test_assets_have_their_content_types_and_are_cached_when_versioned(
         assert response.headers["X-Content-Type-Options"] == "nosniff"
         types[path.rsplit(".", 1)[-1]] = response.mimetype
     assert types == {"css": "text/css", "webmanifest": "application/manifest+json",
-                     "js": "text/javascript"}
+                     "js": "text/javascript", "svg": "image/svg+xml"}
 
 
 def test_an_outdated_asset_version_is_served_but_not_cached(client: FlaskClient) -> None:

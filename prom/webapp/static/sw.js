@@ -4,7 +4,7 @@
 
 const VERSION = "__ASSET_VERSION__";
 const CACHE = `prom-app-${VERSION}`;
-const SHELL = ["./", ...["app.css", "manifest.webmanifest", "js/app.js", "js/api.js", "js/store.js",
+const SHELL = ["./", ...["app.css", "manifest.webmanifest", "icon.svg", "js/app.js", "js/api.js", "js/store.js",
                          "js/outbox.js", "js/render.js", "js/trend.js"].map((f) => `v/${VERSION}/${f}`)];
 
 self.addEventListener("install", (event) => {
