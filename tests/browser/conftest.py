@@ -12,8 +12,9 @@ tests are skipped with how to install it; the blueprint tests (``test_webapp.py`
 - ``participant``: a fresh study, site and enrolled participant, committed (unique codes), with
   its activation code; ``participant.activated(page)`` signs in through the app.
 - ``page``: a new browser context at a phone's size (360 × 800) and its page, per test.
-- ``shoot(page, screen)``: checks the screen has no horizontal scrolling and saves a screenshot
-  to ``$PROM_TEST_ARTIFACTS/browser/<test>-<screen>.png`` (default ``<repo>/test-artifacts``).
+- ``shoot(page, screen)``: checks the screen has no horizontal scrolling and no WCAG 2.1 A or AA
+  violation that axe-core finds, and saves a screenshot to
+  ``$PROM_TEST_ARTIFACTS/browser/<test>-<screen>.png`` (default ``<repo>/test-artifacts``).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from axe_playwright_python.sync_playwright import Axe
 from flask import Flask
 from sqlalchemy import select
 from werkzeug.serving import make_server
@@ -237,6 +239,12 @@ def watch_for_errors(page: Any) -> list[str]:
     return errors
 
 
+#: axe-core (bundled by axe-playwright-python, run inside the page) on the rules of WCAG 2.0 and
+#: 2.1 at levels A and AA: labels, names and roles, contrast, landmarks, language, and so on.
+AXE = Axe()
+WCAG_AA = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]},
+           "resultTypes": ["violations"]}
+
 ARTIFACTS = Path(os.environ.get("PROM_TEST_ARTIFACTS") or ROOT / "test-artifacts") / "browser"
 
 
@@ -248,6 +256,8 @@ def shoot(request: pytest.FixtureRequest) -> Callable[[Any, str], Path]:
         widths = page.evaluate(
             "() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]")
         assert widths[0] <= widths[1], f"{screen}: scrolls sideways at 360 px ({widths})"
+        results = AXE.run(page, options=WCAG_AA)
+        assert results.violations_count == 0, f"{screen}: {results.generate_report()}"
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         path = ARTIFACTS / f"{test}-{screen}.png"
         page.screenshot(path=str(path), full_page=True)
