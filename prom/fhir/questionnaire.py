@@ -190,8 +190,13 @@ def _option(system: str, option: Any, language: str, scored: bool) -> dict[str, 
 def _entry_format(item: Item, language: str) -> str:
     response = item.response
     text = f"{response.min}–{response.max}"
-    anchors = "; ".join(f"{a.value} = {pick(a.label, language)}" for a in response.anchors)
+    anchors = "; ".join(_anchor(a.value, pick(a.label, language)) for a in response.anchors)
     return f"{text} ({anchors})" if anchors else text
+
+
+def _anchor(value: int, label: str) -> str:
+    """"0 = No pain"; a label that starts with its number ("0 (worst)") stands alone."""
+    return label if label.split(" ", 1)[0] == str(value) else f"{value} = {label}"
 
 
 # ---------------------------------------------------------------------------------------------

@@ -148,6 +148,9 @@ def test_eq5d5l_vas_is_a_slider_with_step_1() -> None:
     assert control["code"] == "slider"
     assert extension(vas, SLIDER_STEP)["valueInteger"] == 1
     assert extension(vas, MAX_VALUE)["valueInteger"] == 100
+    # Its anchors are labelled "0 (worst)" and "100 (best)": not "0 = 0 (worst)".
+    assert extension(vas, "http://hl7.org/fhir/StructureDefinition/entryFormat")[
+        "valueString"] == "0–100 (0 (worst); 100 (best))"
 
 
 def test_licensed_instrument_without_text_shows_only_its_labels() -> None:
