@@ -275,10 +275,19 @@ def demo() -> None:
                f"--server http://localhost:8000 --email {loaded['admin'][0]} "
                f"--study {DEMO_STUDY_CODE} --format csv\n"
                f"The participant app: open http://localhost:8000/app/ on a phone or a narrow "
-               f"window and activate with a code below (each works once; it sets a password).\n"
+               f"window and activate with a code below (each works once; it sets a password)"
+               f"{_app_hint(loaded['app'])}.\n"
                f"Participants (or activate at POST /api/v1/auth/activate):")
     for arm, participant_id, code in loaded["participants"]:
         click.echo(f"  {arm:12} {participant_id}  activation code {code}")
+
+
+def _app_hint(app: tuple[str, int] | None) -> str:
+    if app is None:
+        return ""
+    code, open_now = app
+    return (f", such as {code}: {open_now} questionnaire{'s' if open_now != 1 else ''} to "
+            f"answer now, and a pain trend")
 
 
 # ---------------------------------------------------------------------------------------------

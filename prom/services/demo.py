@@ -61,10 +61,13 @@ from sqlalchemy import select
 
 from prom.extensions import db
 from prom.models.accounts import User
+from prom.models.participants import Participant
 from prom.models.studies import Study
 from prom.schedule import Occurrence, expand
+from prom.schedule.due import COMPLETED, OPEN
 from prom.services import accounts, participants, studies, submissions
 from prom.services.instruments import library
+from prom.services.schedule import items as due_items
 from prom.synthetic import adverse_event_answers, answers_at, pgic_severity
 
 DEMO_STUDY = "DEMO-ICBT"
@@ -178,7 +181,24 @@ def load_demo() -> dict[str, Any] | None:
                    key=lambda k: (people[k].followed_beyond(fu6m), people[k].response))
     return {"admin": ADMIN, "clinician": CLINICIAN, "study": str(study.id),
             "participants": enrolled, "report": enrolled[featured][1],
-            "responses": len(entries), "adverse_events": events}
+            "responses": len(entries), "adverse_events": events,
+            "app": _worth_trying_in_the_app(enrolled, now)}
+
+
+def _worth_trying_in_the_app(enrolled: Sequence[tuple[str, str, str]],
+                             now: datetime) -> tuple[str, int] | None:
+    """(activation code, questionnaires open now) of the participant with the most to answer
+    in the participant app today, a pain trend included; None when nobody has anything open."""
+    best = None
+    for _, participant_id, code in enrolled:
+        participant = db.session.get(Participant, uuid.UUID(participant_id))
+        items = due_items(participant, now)
+        open_now = sum(item.status == OPEN for item in items)
+        has_trend = sum(item.status == COMPLETED and item.instrument == "nrs_pain"
+                        for item in items) >= 2
+        if open_now and has_trend and (best is None or open_now > best[1]):
+            best = (code, open_now)
+    return best
 
 
 # ---------------------------------------------------------------------------------------------

@@ -67,6 +67,19 @@ def test_demo_loads_once_and_its_participants_can_activate(runner, client, db_se
                           buffered=True)
     assert exported.status_code == 200 and exported.mimetype == "application/zip"
 
+    # The participant the output suggests for the app has questionnaires open and a pain trend.
+    suggested = first.output.split("http://localhost:8000/app/")[1].split("such as ")[1][:12]
+    number_open = int(first.output.split(f"such as {suggested}: ")[1].split()[0])
+    signed_in = client.post("/api/v1/auth/activate",
+                            json={"activation_code": suggested, "password": "a-long-password"})
+    assert signed_in.status_code == 200
+    bearer = {"Authorization": f"Bearer {signed_in.json['access_token']}"}
+    due = client.get("/api/v1/me/due", headers=bearer).json["items"]
+    assert sum(item["status"] == "open" for item in due) == number_open > 0
+    pain = client.get("/api/v1/me/responses", query_string={"instrument": "nrs_pain"},
+                      headers=bearer).json["items"]
+    assert len(pain) >= 2
+
 
 # ---------------------------------------------------------------------------------------------
 # The synthetic trial, as stored
