@@ -409,3 +409,23 @@ def test_the_app_opens_offline_and_keeps_queued_answers_across_a_reload(
     finally:
         participant.server.api_reachable.set()
         context.close()
+
+
+def test_every_instrument_in_the_library_renders_from_its_definition(
+        page: Page, participant: Participant, shoot) -> None:
+    """Each of the library's instruments, opened in the app, shows its title and one question
+    per item whose skip condition does not hide it before any answer, with nothing an axe-core
+    WCAG 2.1 AA check or a 360 px screen objects to (`shoot`)."""
+    from prom.instruments import load_library
+
+    participant.activated(page)
+    for definition in load_library():
+        page.goto(f"{participant.server.url}/app/#/answer/{definition.id}/baseline")
+        expect(heading(page)).to_have_text(definition.title["en"])
+        for item in definition.items:
+            if item.show_if is None:
+                expect(question(page, item.id)).to_be_visible()
+            else:  # its controlling item is not answered yet
+                expect(question(page, item.id)).to_be_hidden()
+        expect(page.get_by_role("button", name="Send answers")).to_be_visible()
+        shoot(page, f"{definition.id}-{definition.version}")
