@@ -276,7 +276,7 @@ def demo() -> None:
                f"--study {DEMO_STUDY_CODE} --format csv\n"
                f"The participant app: open http://localhost:8000/app/ on a phone or a narrow "
                f"window and activate with a code below (each works once; it sets a password)"
-               f"{_app_hint(loaded['app'])}.\n"
+               f"{_app_hint(loaded['try_in_app'])}.\n"
                f"Participants (or activate at POST /api/v1/auth/activate):")
     for arm, participant_id, code in loaded["participants"]:
         click.echo(f"  {arm:12} {participant_id}  activation code {code}")

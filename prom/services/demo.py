@@ -182,7 +182,7 @@ def load_demo() -> dict[str, Any] | None:
     return {"admin": ADMIN, "clinician": CLINICIAN, "study": str(study.id),
             "participants": enrolled, "report": enrolled[featured][1],
             "responses": len(entries), "adverse_events": events,
-            "app": _worth_trying_in_the_app(enrolled, now)}
+            "try_in_app": _worth_trying_in_the_app(enrolled, now)}
 
 
 def _worth_trying_in_the_app(enrolled: Sequence[tuple[str, str, str]],
