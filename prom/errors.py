@@ -29,7 +29,7 @@ from http import HTTPStatus
 from typing import Any, ClassVar
 
 import marshmallow as ma
-from flask import Flask, Response, current_app, json, request
+from flask import Flask, Response, current_app, g, has_request_context, json, request
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
 
@@ -154,12 +154,21 @@ def problem_response(
         "detail": detail,
     }
     if errors:
-        body["errors"] = errors
+        body["errors"] = _as_sent(errors)
     response = current_app.response_class(
         json.dumps(body, sort_keys=False), status=status, mimetype=PROBLEM_JSON
     )
     response.headers.extend(headers or {})
     return response
+
+
+def _as_sent(errors: FieldErrors) -> FieldErrors:
+    """`errors` keyed by the paths of the body the client sent. A body read from another form
+    (a FHIR QuestionnaireResponse, `prom.api.parsing.reads_fhir`) leaves in ``g.error_paths``
+    how its native field paths map back to that form's; every error, from the schema or from a
+    service, then names what the client wrote."""
+    paths = g.get("error_paths") if has_request_context() else None
+    return errors if paths is None else paths.errors(errors)
 
 
 def flatten_messages(messages: Any, path: tuple[str, ...] = ()) -> FieldErrors:

@@ -8,9 +8,11 @@ than 4,300 digits (Python's int-from-string limit), and both escaped as 500s.
 A view that also takes a FHIR resource (``Content-Type: application/fhir+json``) is decorated
 with :func:`reads_fhir`, naming a reader that turns the resource into the view's native body and
 returns the :class:`FieldPaths` it came from. The native body then goes through the view's own
-schema, as any JSON body does, and the errors of that schema name the FHIR paths the client
-sent. A body of another media type is read as before (webargs takes ``application/*+json`` for
-JSON), so a FHIR body sent to a view without a reader meets the native schema and its 422.
+schema, as any JSON body does. The paths are left in ``g.error_paths``, so that every error of
+the request, the schema's or a service's, names the FHIR paths the client sent
+(`prom.errors.problem_response`). A body of another media type is read as before (webargs
+takes ``application/*+json`` for JSON), so a FHIR body sent to a view without a reader meets the
+native schema and its 422.
 """
 
 from __future__ import annotations
@@ -21,11 +23,8 @@ from typing import Any, NoReturn, Protocol, TypeVar
 
 import flask
 import flask_smorest
-from marshmallow import ValidationError
 from webargs import core
 from webargs.flaskparser import FlaskParser
-
-from prom.errors import flatten_messages
 
 FHIR_JSON = "application/fhir+json"
 
@@ -70,15 +69,6 @@ def wants_fhir() -> bool:
     return best == FHIR_JSON
 
 
-def is_fhir_request() -> bool:
-    return flask.request.mimetype == FHIR_JSON
-
-
-def fhir_paths() -> FieldPaths | None:
-    """The paths of the FHIR body this request's view read, if it read one."""
-    return flask.g.get("fhir_paths")
-
-
 class Parser(FlaskParser):
     def _raw_load_json(self, req: flask.Request) -> Any:
         try:
@@ -91,15 +81,8 @@ class Parser(FlaskParser):
         if reader is None or data is core.missing:
             return data
         body, paths = reader(data)
-        flask.g.fhir_paths = paths
+        flask.g.error_paths = paths
         return body
-
-    def _on_validation_error(self, error: ValidationError, req: flask.Request, schema: Any,
-                             location: str, **kwargs: Any) -> NoReturn:
-        paths = fhir_paths()
-        if paths is not None and location == "json":
-            error.messages = paths.errors(flatten_messages(error.messages))  # type: ignore[misc]
-        super()._on_validation_error(error, req, schema, location, **kwargs)
 
     @staticmethod
     def _fhir_reader(req: flask.Request) -> FhirReader | None:

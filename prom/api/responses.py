@@ -20,13 +20,12 @@ from marshmallow import RAISE
 
 from prom.api.parsing import (
     Blueprint,
-    fhir_paths,
     fhir_response,
     reads_fhir,
     wants_fhir,
 )
 from prom.auth import current_user, roles_required
-from prom.errors import PROBLEM_RESPONSE, ValidationFailed
+from prom.errors import PROBLEM_RESPONSE
 from prom.schemas.fhir import (
     FHIR_JSON,
     QUESTIONNAIRE_RESPONSE,
@@ -75,15 +74,9 @@ def _read_questionnaire_response(resource: Any) -> Any:
 @reads_fhir(_read_questionnaire_response)
 def submit(body: dict[str, Any]):
     """Submit a response (or a FHIR QuestionnaireResponse): validated, scored, stored once"""
-    paths = fhir_paths()
-    try:
-        answer, status = submissions.submit(body, actor=current_user())
-    except ValidationFailed as error:
-        if paths is None:
-            raise
-        raise ValidationFailed(error.detail, errors=paths.errors(error.errors)) from error
+    answer, status = submissions.submit(body, actor=current_user())
     if wants_fhir():
-        return fhir_response(fhir.response_resource(UUID(answer["id"]), current_user()), status)
+        return fhir_response(fhir.submitted_resource(answer, body), status)
     return answer, status
 
 

@@ -3,8 +3,9 @@
 - `questionnaire`: an instrument definition → ``Questionnaire``;
 - `response`: a stored response → ``QuestionnaireResponse``, and a ``QuestionnaireResponse`` →
   the native submission body of ``POST /responses``, with errors keyed by FHIR path;
-- `observation`: a response's scores → ``Observation`` resources derived from its QR;
-- `bundle`: a participant's QRs and Observations → a ``collection`` ``Bundle``.
+- `observation`: a response's scores → ``Observation`` resources derived from its QR, standing
+  alone or contained in it;
+- `bundle`: a participant's QRs and Observations → a ``searchset`` ``Bundle``.
 
 Every resource is written with FHIR R4 (4.0.1) semantics. The tests validate them with the
 ``fhir.resources.R4B`` models: R4B differs from R4 only in resources prom does not produce
@@ -21,9 +22,6 @@ Two kinds of URL appear in the resources:
 """
 
 from __future__ import annotations
-
-#: The FHIR version whose semantics the resources follow.
-FHIR_VERSION = "4.0.1"
 
 #: Root of prom's StructureDefinitions (extensions); fixed for every deployment.
 PROM_STRUCTURE = "https://prom.dev/fhir/StructureDefinition/"

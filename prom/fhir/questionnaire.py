@@ -228,20 +228,12 @@ def _disjunction(definition: Definition, comparison: Comparison,
         return {"question": item.id, "operator": fhir_operator, key: value}
 
     if response.type in ("single_choice", "multiple_choice"):
-        system = option_system(definition, item, base)
-        if operator in _ORDERING:
-            if response.type == "multiple_choice":
-                return None
-            codes = [o.code for o in response.options
-                     if _ORDERING[operator](o.value, float(operand))]
-        elif operator == "in":
-            codes = list(operand)
-        elif operator == "equals":
-            codes = [operand]
-        elif response.type == "single_choice":  # not_equals: any other option
-            codes = [o.code for o in response.options if o.code != operand]
-        else:
+        if operator in _ORDERING and response.type == "multiple_choice":
+            return None
+        codes = _matching_codes(item, operator, operand)
+        if codes is None:
             return None  # "not selected" has no enableWhen
+        system = option_system(definition, item, base)
         return [when("=", "answerCoding", {"system": system, "code": str(code)})
                 for code in codes]
     key = {"integer": "answerInteger", "boolean": "answerBoolean", "date": "answerDate",
@@ -261,8 +253,23 @@ def fhirpath_of(definition: Definition, condition: Condition) -> str:
     """`condition` as a FHIRPath boolean over the QuestionnaireResponse being filled in; an
     unanswered controlling item makes a comparison false, as prom hides the item."""
     parts = [_comparison_path(definition, c) for c in condition.comparisons]
-    joined = (" and " if condition.mode == "all" else " or ").join(f"({p})" for p in parts)
-    return joined
+    return (" and " if condition.mode == "all" else " or ").join(f"({p})" for p in parts)
+
+
+def _matching_codes(item: Item, operator: str, operand: Any) -> list[Any] | None:
+    """The options of a choice item any one of which, selected, makes the comparison hold; an
+    ordering compares the scored value, as prom does. None for ``not_equals`` on a multiple
+    choice item, which no selection makes true ("that option is not selected")."""
+    options = item.response.options
+    if operator in _ORDERING:
+        return [o.code for o in options if _ORDERING[operator](o.value, float(operand))]
+    if operator == "in":
+        return list(operand)
+    if operator == "equals":
+        return [operand]
+    if item.response.type == "single_choice":  # not_equals: any other option
+        return [o.code for o in options if o.code != operand]
+    return None
 
 
 def _comparison_path(definition: Definition, comparison: Comparison) -> str:
@@ -271,14 +278,8 @@ def _comparison_path(definition: Definition, comparison: Comparison) -> str:
     value = f"%resource.repeat(item).where(linkId = '{item.id}').answer.value"
     operator, operand = comparison.operator, comparison.operand
     if response.type in ("single_choice", "multiple_choice"):
-        if operator in _ORDERING:
-            codes = [o.code for o in response.options
-                     if _ORDERING[operator](o.value, float(operand))]
-        elif operator in ("in", "equals"):
-            codes = list(operand) if operator == "in" else [operand]
-        elif response.type == "single_choice":
-            codes = [o.code for o in response.options if o.code != operand]
-        else:  # not_equals on a multiple choice: answered, and that option not selected
+        codes = _matching_codes(item, operator, operand)
+        if codes is None:  # not_equals on a multiple choice: answered, that option not selected
             question = f"%resource.repeat(item).where(linkId = '{item.id}')"
             return (f"{question}.exists() and "
                     f"{value}.where(code = '{operand}').empty()")

@@ -188,12 +188,17 @@ def check_request(study: Study, request: ExportRequest) -> None:
 
 def _comparator(study: Study, request: ExportRequest) -> str | None:
     """The chosen comparator; by default an arm coded `usual_care`, else the last arm."""
-    arms = list(request.arms) or [arm.code for arm in study.arms]
+    arms = _exported_arms(study, request)
     if request.comparator is not None:
         return request.comparator
     if len(arms) < 2:
         return None
     return "usual_care" if "usual_care" in arms else arms[-1]
+
+
+def _exported_arms(study: Study, request: ExportRequest) -> list[str]:
+    """The arm codes the export covers: those asked for, else every arm of the study."""
+    return list(request.arms) or [arm.code for arm in study.arms]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -346,7 +351,7 @@ def _frames(study: Study, request: ExportRequest, design: Design, participants: 
             if wants_summary:
                 event_rows.append(events[["participant", "arm", "serious"]])
     if wants_summary:
-        arms = list(request.arms) or [arm.code for arm in study.arms]
+        arms = _exported_arms(study, request)
         whole = (pd.concat(wide_rows, ignore_index=True) if wide_rows
                  else pd.DataFrame({"arm": pd.Series(dtype=object)}))
         events = (pd.concat(event_rows, ignore_index=True) if event_rows

@@ -57,7 +57,19 @@ def questionnaire(instrument_id: str, version: str | None, lang: str | None) -> 
 
 def response_resource(response_id: uuid.UUID, viewer: User) -> dict[str, Any]:
     """A response as a QuestionnaireResponse, its scores as contained Observations."""
-    resource, scores = _resources(responses.get_with_answers(response_id, viewer), base_url())
+    return _with_scores(responses.get_with_answers(response_id, viewer))
+
+
+def submitted_resource(stored: Mapping[str, Any], submitted: Mapping[str, Any]) -> dict[str, Any]:
+    """The QuestionnaireResponse of a response `submissions.submit` has just stored (or found
+    stored with the same content, a replay), from its answer and the body that was submitted:
+    no second read of what was just written."""
+    return _with_scores(responses.Answered(dict(stored), dict(submitted["answers"]),
+                                           submitted.get("language")))
+
+
+def _with_scores(stored: responses.Answered) -> dict[str, Any]:
+    resource, scores = _resources(stored, base_url())
     return with_scores(resource, scores)
 
 

@@ -57,6 +57,14 @@ def versions(response_id: uuid.UUID, viewer: User) -> list[dict[str, Any]]:
     } for v in response.versions]
 
 
+class Answered(NamedTuple):
+    """A stored response: its body, the answers of its current version, its language."""
+
+    body: dict[str, Any]
+    answers: dict[str, Any]
+    language: str | None
+
+
 def get_with_answers(response_id: uuid.UUID, viewer: User) -> Answered:
     """A response with its current answers and language (for its FHIR form)."""
     response = _visible_response(response_id, viewer)
@@ -64,14 +72,6 @@ def get_with_answers(response_id: uuid.UUID, viewer: User) -> Answered:
                  detail={"answers": True})
     db.session.commit()
     return _answered(response)
-
-
-class Answered(NamedTuple):
-    """A stored response: its body, the answers of its current version, its language."""
-
-    body: dict[str, Any]
-    answers: dict[str, Any]
-    language: str | None
 
 
 def list_with_answers(participant_id: uuid.UUID, viewer: User, *, limit: int,
